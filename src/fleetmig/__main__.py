@@ -1,0 +1,3 @@
+from fleetmig.cli import main
+
+main()

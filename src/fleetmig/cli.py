@@ -1,0 +1,180 @@
+"""The `fleetmig` command line: parse, call one service, render. No logic lives here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+
+from fleetmig import __version__
+from fleetmig.engine import registry, runner
+from fleetmig.engine.diff import records, unified_all
+from fleetmig.engine.phases import PHASES
+from fleetmig.errors import FleetmigError, InputError
+from fleetmig.fleet.demo import write_demo
+from fleetmig.fleet.detect import detect_policy_yaml, write_policy
+from fleetmig.fleet.model import Fleet
+from fleetmig.fleet.policy import policy_schema
+from fleetmig.report.diff import print_diff
+from fleetmig.report.plan import as_json, as_markdown, print_table
+
+app = typer.Typer(
+    help="Migrate a GitOps fleet repository through the fleet-policy hardening plan (phases A–G).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+_debug = False
+
+RepoOption = Annotated[Path, typer.Option("--repo", help="Fleet repository root.", file_okay=False)]
+
+
+class PlanFormat(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+class ApplyFormat(str, Enum):
+    diff = "diff"
+    json = "json"
+
+
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    global _debug
+    _debug = debug
+    if version:
+        out.print(f"fleetmig {__version__}")
+        raise typer.Exit(0)
+
+
+@app.command("list")
+def list_codemods(repo: Annotated[Path | None, typer.Option("--repo", help="Also count pending work here.")] = None) -> None:
+    """Codemods in run order: id, phase, title (and pending changes with --repo)."""
+    codemods = registry.all_codemods()
+    pending = {}
+    if repo is not None:
+        result = runner.simulate(Fleet.open(repo), codemods)
+        pending = {run.codemod.id: run.pending for run in result.runs}
+    for cls in codemods:
+        count = f"\t{pending[cls.id]} pending" if cls.id in pending else ""
+        out.print(f"{cls.id}\t{cls.phase}\t{cls.title}{count}")
+
+
+@app.command()
+def explain(codemod_id: Annotated[str, typer.Argument(metavar="ID", help="A codemod id, e.g. a1-fleet-contract.")]) -> None:
+    """Print a codemod's documentation (what it changes, why, before, after)."""
+    (cls,) = registry.select(codemod_id)
+    text = f"# {cls.id} — {cls.title}\n\nPhase {cls.phase}: {PHASES[cls.phase]}\n\n{cls.documentation()}\n"
+    if out.is_terminal:
+        out.print(Markdown(text))
+    else:
+        sys.stdout.write(text)
+
+
+@app.command()
+def plan(
+    target: Annotated[str, typer.Argument(help="all, phase-a … phase-g, phase-a..phase-c, or codemod ids.")] = "all",
+    repo: RepoOption = Path("."),
+    format: Annotated[PlanFormat, typer.Option("--format", help="Output format.")] = PlanFormat.table,
+) -> None:
+    """Read-only: what each codemod would change, and what needs a human."""
+    codemods = registry.select(target)
+    result = runner.simulate(Fleet.open(repo), codemods)
+    if format is PlanFormat.json:
+        sys.stdout.write(as_json(result.runs) + "\n")
+    elif format is PlanFormat.markdown:
+        phases = sorted({cls.phase for cls in codemods}) if target != "all" else list(PHASES)
+        sys.stdout.write(as_markdown(result.runs, phases))
+    else:
+        print_table(out, result.runs)
+
+
+@app.command()
+def apply(
+    target: Annotated[str, typer.Argument(help="all, phase-a … phase-g, phase-a..phase-c, or codemod ids.")],
+    repo: RepoOption = Path("."),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the diff; write nothing.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Like --dry-run, but exit 1 when anything is pending.")] = False,
+    format: Annotated[ApplyFormat, typer.Option("--format", help="Output format.")] = ApplyFormat.diff,
+    allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Touch files with uncommitted changes.")] = False,
+) -> None:
+    """Apply codemods in order; every file is replaced atomically, or none is."""
+    codemods = registry.select(target)
+    write = not (dry_run or check)
+    result = runner.apply(Fleet.open(repo), codemods, write=write, allow_dirty=allow_dirty)
+    manual = [f for run in result.runs for f in run.changeset.findings]
+    if format is ApplyFormat.json:
+        payload = {
+            "written": write and result.pending,
+            "changes": records(result.changes),
+            "findings": [{"codemod": f.codemod, "path": f.path, "line": f.line, "message": f.message} for f in manual],
+        }
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+    else:
+        print_diff(out, unified_all(result.changes))
+        for finding in manual:
+            err.print(f"needs a human: {finding.codemod} {finding.location}: {finding.message}")
+        files = len({c.path for c in result.changes})
+        verb = "changed" if write else "would change"
+        err.print(f"{verb} {files} file{'s' if files != 1 else ''}" if files else "nothing to change")
+    if check and result.pending:
+        raise typer.Exit(1)
+
+
+@app.command()
+def init(repo: RepoOption = Path(".")) -> None:
+    """Write fleetmig.yaml describing the layout detected in the repo."""
+    path = write_policy(repo, detect_policy_yaml(repo))
+    err.print(f"wrote {path}")
+
+
+@app.command()
+def demo(directory: Annotated[Path, typer.Argument(metavar="DIR", help="New or empty directory.")]) -> None:
+    """Write the built-in pre-migration demo fleet into DIR as a git repository."""
+    count = write_demo(directory)
+    out.print(f"wrote the demo fleet ({count} files) to {directory} and committed it. Next:")
+    for command in (
+        f"fleetmig plan --repo {directory}",
+        f"fleetmig apply phase-a --repo {directory} --dry-run",
+        f"fleetmig apply phase-a --repo {directory}",
+        f"fleetmig apply phase-a --repo {directory} --check",
+    ):
+        out.print(f"  {command}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of fleetmig.yaml."""
+    sys.stdout.write(json.dumps(policy_schema(), indent=2) + "\n")
+
+
+def main() -> None:
+    try:
+        app()
+    except FleetmigError as error:
+        if _debug:
+            raise
+        prefix = "error" if isinstance(error, InputError) else "refused"
+        err.print(f"fleetmig: {prefix}: {error}")
+        sys.exit(error.exit_code)
+    except (BrokenPipeError, KeyboardInterrupt):
+        sys.exit(130)
+    except Exception as error:  # a bug: say so without burying the user in a traceback
+        if _debug:
+            raise
+        err.print(f"fleetmig: internal error ({type(error).__name__}: {error}); rerun with --debug and report it")
+        sys.exit(3)

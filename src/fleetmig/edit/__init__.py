@@ -1,0 +1,1 @@
+"""Format-preserving editors: they change only the bytes an edit must change, and prove it."""

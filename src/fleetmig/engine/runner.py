@@ -1,0 +1,107 @@
+"""plan and apply: run codemods in order in memory, guard idempotency, then write atomically."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from fleetmig.engine.changeset import Changeset, FileChange, Finding
+from fleetmig.engine.codemod import Codemod
+from fleetmig.engine.gitstate import dirty_paths
+from fleetmig.engine.writer import write_atomically
+from fleetmig.errors import EditRefused, FleetmigError, InputError
+from fleetmig.fleet.model import Fleet
+
+
+class NotIdempotent(FleetmigError):
+    """A codemod still has work on its own output: a fleetmig bug; nothing was written."""
+
+
+@dataclass
+class CodemodRun:
+    codemod: type[Codemod]
+    changeset: Changeset
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.changeset.all_findings()
+
+    @property
+    def pending(self) -> int:
+        return len(self.changeset.changes)
+
+    @property
+    def done(self) -> bool:
+        return not self.changeset.changes and not self.changeset.findings
+
+
+@dataclass
+class RunResult:
+    runs: list[CodemodRun] = field(default_factory=list)
+    final: Fleet | None = None
+
+    @property
+    def changes(self) -> list[FileChange]:
+        return [change for run in self.runs for change in run.changeset.changes]
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.changes)
+
+
+def simulate(fleet: Fleet, codemods: Sequence[type[Codemod]]) -> RunResult:
+    """Run every codemod in order, each on the files the earlier ones left; nothing is written."""
+    result = RunResult()
+    view = fleet
+    for cls in codemods:
+        changeset = _apply_one(cls, view)
+        result.runs.append(CodemodRun(cls, changeset))
+        if changeset:
+            view = view.with_contents(changeset.contents())
+    result.final = view
+    return result
+
+
+def _apply_one(cls: type[Codemod], fleet: Fleet) -> Changeset:
+    try:
+        return cls().apply(fleet)
+    except EditRefused as refusal:
+        # The editor refused a whole-file edit the codemod did not anticipate: report, don't guess.
+        changeset = Changeset(cls.id)
+        changeset.manual(refusal.path or "", refusal.line, f"not changed: {refusal.message}")
+        return changeset
+
+
+def guard_idempotency(result: RunResult) -> None:
+    """Each codemod that changed something must find nothing left to do on the final files."""
+    assert result.final is not None
+    for run in result.runs:
+        if not run.changeset:
+            continue
+        again = _apply_one(run.codemod, result.final)
+        if again:
+            paths = ", ".join(sorted({c.path for c in again.changes}))
+            raise NotIdempotent(
+                f"codemod `{run.codemod.id}` is not idempotent: applied to its own output it would still "
+                f"change {paths}. Nothing was written; please report this as a fleetmig bug."
+            )
+
+
+def apply(fleet: Fleet, codemods: Sequence[type[Codemod]], *, write: bool, allow_dirty: bool) -> RunResult:
+    """Prepare every change, prove idempotency, then (when `write`) replace files atomically."""
+    result = simulate(fleet, codemods)
+    guard_idempotency(result)
+    if not write or not result.pending:
+        return result
+    touched = sorted({p for change in result.changes for p in (change.path, change.new_path) if p})
+    if not allow_dirty:
+        dirty = dirty_paths(fleet.root, touched)
+        if dirty:
+            listed = ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else "")
+            raise InputError(
+                f"uncommitted changes in files this run would touch: {listed}. "
+                "Commit or stash them, or pass --allow-dirty.",
+                fleet.root,
+            )
+    write_atomically(fleet.root, result.changes)
+    return result

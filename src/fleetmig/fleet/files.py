@@ -1,0 +1,103 @@
+"""Read access to a fleet's files, with pending changes layered over the disk.
+
+Codemods run one after another in memory: each sees the files as the earlier ones left them, and
+nothing touches the disk until the whole run has been prepared and checked.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path, PurePosixPath
+
+from fleetmig.errors import InputError
+
+# Folders that never hold fleet content; walking them would only cost time.
+_SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "__pycache__"})
+
+
+class FileView:
+    """The fleet's files: the disk under `root`, overlaid with pending contents (None = deleted)."""
+
+    def __init__(self, root: Path, overlay: Mapping[str, bytes | None] | None = None) -> None:
+        self.root = root
+        self._overlay: dict[str, bytes | None] = dict(overlay or {})
+        self._disk_cache: dict[str, bytes] = {}
+        self._listing: list[str] | None = None
+
+    def with_contents(self, contents: Mapping[str, bytes | None]) -> FileView:
+        view = FileView(self.root, {**self._overlay, **contents})
+        view._disk_cache = self._disk_cache  # the disk does not change during a run
+        view._listing = self._listing
+        return view
+
+    @property
+    def pending(self) -> Mapping[str, bytes | None]:
+        return self._overlay
+
+    def exists(self, rel: str) -> bool:
+        if rel in self._overlay:
+            return self._overlay[rel] is not None
+        return (self.root / rel).is_file()
+
+    def is_symlink(self, rel: str) -> bool:
+        return rel not in self._overlay and (self.root / rel).is_symlink()
+
+    def read_bytes(self, rel: str) -> bytes:
+        if rel in self._overlay:
+            content = self._overlay[rel]
+            if content is None:
+                raise InputError("file was deleted by an earlier codemod in this run", rel)
+            return content
+        cached = self._disk_cache.get(rel)
+        if cached is not None:
+            return cached
+        path = self.root / rel
+        try:
+            data = path.read_bytes()
+        except IsADirectoryError:
+            raise InputError("expected a file, found a directory", rel) from None
+        except FileNotFoundError:
+            raise InputError("file not found", rel) from None
+        except OSError as err:
+            raise InputError(f"cannot read file: {err.strerror}", rel) from None
+        self._disk_cache[rel] = data
+        return data
+
+    def files(self) -> list[str]:
+        """Every file path (POSIX, relative to the root), disk and overlay, sorted."""
+        if self._listing is None:
+            self._listing = sorted(_walk(self.root))
+        names = {name for name in self._listing if self._overlay.get(name, b"") is not None}
+        names.update(name for name, content in self._overlay.items() if content is not None)
+        return sorted(names)
+
+    def glob(self, pattern: str) -> list[str]:
+        """Paths matching a glob in which `**` spans folders (as in Argo CD's git files generator)."""
+        regex = _glob_regex(pattern)
+        return [name for name in self.files() if regex.match(name)]
+
+
+def _walk(root: Path) -> Iterator[str]:
+    for directory, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+        base = PurePosixPath(Path(directory).relative_to(root).as_posix())
+        for name in filenames:
+            yield str(base / name) if str(base) != "." else name
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    out = []
+    segments = pattern.split("/")
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment == "**":
+            out.append(".*" if last else "(?:[^/]+/)*")
+            continue
+        out.append(
+            re.sub(r"\\\*|\\\?", lambda m: "[^/]*" if m.group() == "\\*" else "[^/]", re.escape(segment))
+        )
+        if not last:
+            out.append("/")
+    return re.compile("^" + "".join(out) + "$")

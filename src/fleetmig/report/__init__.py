@@ -1,0 +1,1 @@
+"""Renderings of plans and runs: rich tables, JSON, markdown checklists, coloured diffs."""
