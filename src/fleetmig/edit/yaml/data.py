@@ -15,7 +15,7 @@ def keypath(path: str | KeyPath) -> KeyPath:
         return path
     if not path:
         return ()
-    return tuple(int(part) if part.isdigit() else part for part in path.split("."))
+    return tuple(int(part) if part.isdigit() and str(int(part)) == part else part for part in path.split("."))
 
 
 def dotted(path: KeyPath) -> str:

@@ -400,7 +400,8 @@ class YamlEditor:
 
         def walk(node: Any, column: int | None) -> None:
             if isinstance(node, CommentedMap) and node and not node.fa.flow_style():
-                for key, value in node.items():
+                for key in _own_keys(node):
+                    value = node[key]
                     line, col = node.lc.key(key)
                     if column is not None and col > column:
                         steps[col - column] += 1
@@ -425,6 +426,11 @@ class YamlEditor:
             sequence_dash_offset=dash.most_common(1)[0][0] if dash else 0,
             quote="'" if quotes["'"] > quotes['"'] else '"',
         )
+
+
+def _own_keys(node: CommentedMap) -> list[Any]:
+    """Keys written in this mapping (not those a `<<` merge key brings in)."""
+    return [key for key in node if key in node.lc.data]
 
 
 def plain_value(value: Any) -> Any:

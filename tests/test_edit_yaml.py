@@ -1,0 +1,218 @@
+"""The format-preserving YAML editor: byte-exact results, comment ownership, refusals."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fleetmig.edit.yaml import YamlEditor, keypath
+from fleetmig.errors import EditRefused, InputError
+
+
+def edit(text: str) -> YamlEditor:
+    return YamlEditor(text.encode(), "values.yaml")
+
+
+def test_insert_creates_missing_parents_at_the_end_of_the_root_mapping() -> None:
+    editor = edit("a: 1\n# trailing section comment\n")
+    editor.insert("global.ameide.cluster", "type", "local")
+    assert editor.text == "a: 1\nglobal:\n  ameide:\n    cluster:\n      type: local\n# trailing section comment\n"
+
+
+def test_insert_follows_the_sibling_indentation() -> None:
+    editor = edit("global:\n    x: 1\n")
+    editor.insert("global", "w", {"z": [1, 2]})
+    assert editor.text == "global:\n    x: 1\n    w:\n        z:\n        - 1\n        - 2\n"
+
+
+def test_insert_uses_the_files_sequence_indent_style() -> None:
+    editor = edit("a:\n  - 1\nb: 2\n")
+    editor.insert("", "c", ["x"])
+    assert editor.text == "a:\n  - 1\nb: 2\nc:\n  - x\n"
+
+
+def test_insert_before_and_after_siblings_keeps_head_comments_with_their_keys() -> None:
+    editor = edit("a: 1\n# about b\nb: 2\n")
+    editor.insert("", "x", 0, before="b")
+    editor.insert("", "w", 0, after="a")
+    assert editor.text == "a: 1\nw: 0\nx: 0\n# about b\nb: 2\n"
+
+
+def test_insert_into_a_null_mapping_value() -> None:
+    editor = edit("global:   # filled by fleetmig\nb: 2\n")
+    editor.insert("global", "k", "v")
+    assert editor.text == "global:   # filled by fleetmig\n  k: v\nb: 2\n"
+
+
+def test_insert_keeps_crlf_bom_and_missing_final_newline() -> None:
+    editor = YamlEditor("\ufeffa: 1\r\nb: 2".encode(), "v.yaml")
+    editor.insert("", "c", 3)
+    assert editor.to_bytes() == "\ufeffa: 1\r\nb: 2\r\nc: 3".encode()
+
+
+def test_insert_at_the_end_never_adopts_a_trailing_comment_as_its_own() -> None:
+    # A comment after the last key at the keys' column could head a future key; the new key goes
+    # above it so the comment does not turn into the new key's head comment.
+    text = "global:\n  x: 1\n  # about a future key\n\n# about other\nother: 2\n"
+    editor = edit(text)
+    editor.insert("global", "w", 2)
+    assert editor.text == "global:\n  x: 1\n  w: 2\n  # about a future key\n\n# about other\nother: 2\n"
+
+
+def test_go_template_text_in_untouched_lines_round_trips_verbatim() -> None:
+    text = 'server: "http://vault-{{ .Release.Namespace }}.svc:8200"\nlist: [a, b]   # flow\n'
+    editor = edit(text)
+    editor.insert("", "new", "{{ .Values.x }}")
+    assert editor.text.startswith(text)
+    assert editor.get("new") == "{{ .Values.x }}"
+
+
+@pytest.mark.parametrize(
+    ("value", "rendered"),
+    [("on", '"on"'), ("yes", '"yes"'), ("010", '"010"'), ("1.0", '"1.0"'), ("", '""'), ("a: b", '"a: b"'),
+     ("k3d-ameide", "k3d-ameide"), (True, "true"), (3, "3"), (None, "null")],
+)
+def test_scalars_are_quoted_when_a_yaml_1_1_reader_would_change_them(value: object, rendered: str) -> None:
+    editor = edit("a: 1\n")
+    editor.insert("", "k", value)
+    assert editor.text == f"a: 1\nk: {rendered}\n"
+    assert editor.get("k") == value
+
+
+def test_move_carries_head_and_inline_comments_and_reindents() -> None:
+    text = "keep: 1\n# owned by cluster\ncluster:\n  type: k3d   # inline\n  name: x\n\n# section\nother: 2\n"
+    editor = edit(text)
+    editor.move("cluster", "global.ameide.cluster")
+    assert editor.text == (
+        "keep: 1\n\n# section\nother: 2\nglobal:\n  ameide:\n    # owned by cluster\n    cluster:\n"
+        "      type: k3d   # inline\n      name: x\n"
+    )
+
+
+def test_move_renames_the_key() -> None:
+    editor = edit("a:\n  b: 1\n  c: 2\n")
+    editor.move("a.b", "a.d")
+    assert editor.text == "a:\n  c: 2\n  d: 1\n"
+
+
+def test_move_of_a_block_scalar_keeps_its_content() -> None:
+    editor = edit("x: 0\nscript: |\n  echo hi\n    indented\n\n  done\ny: 1\n")
+    editor.move("script", "job.script")
+    assert editor.get("job.script") == "echo hi\n  indented\n\ndone\n"
+
+
+def test_add_comment_joins_the_key_head_comment_block() -> None:
+    editor = edit("# header\n\n# owned\ncluster:\n  a: 1\n")
+    editor.add_comment("cluster", "DEPRECATED")
+    assert editor.text == "# header\n\n# owned\n# DEPRECATED\ncluster:\n  a: 1\n"
+
+
+def test_multi_document_files_address_documents_by_index() -> None:
+    editor = edit("a: 1\n---\nb: 2\n")
+    editor.insert("", "c", 3, doc=1)
+    assert editor.text == "a: 1\n---\nb: 2\nc: 3\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "call", "reason"),
+    [
+        ("global: {a: 1}\n", lambda e: e.insert("global", "b", 2), "flow mapping"),
+        ("global: 3\n", lambda e: e.insert("global.ameide", "b", 2), "holds a int"),
+        ("base: &b {x: 1}\nm:\n  <<: *b\n  y: 2\n", lambda e: e.insert("m", "z", 1), "merge key"),
+        ("a: 1\n", lambda e: e.insert("", "a", 2), "already exists"),
+        ("a:\n  b: 1\n", lambda e: e.move("a.b", "c"), "empty"),
+        ("a: 1\nb: 2\n", lambda e: e.move("a", "a.x"), "inside itself"),
+        ("global: null\n", lambda e: e.insert("global", "b", 2), "refusing to replace"),
+    ],
+)
+def test_unsafe_edits_are_refused_and_change_nothing(text: str, call: object, reason: str) -> None:
+    editor = edit(text)
+    with pytest.raises(EditRefused, match=reason):
+        call(editor)  # type: ignore[operator]
+    assert editor.text == text
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "message"),
+    [
+        (b"a: 1\nb: [1, 2\n", 3, "invalid YAML"),
+        (b"a:\n\tb: 1\n", 2, "tab"),
+        (b"a: 1\na: 2\n", 2, "duplicate"),
+        (b"a: 1\nb: \xff\n", 2, "UTF-8"),
+    ],
+)
+def test_bad_input_is_an_input_error_with_its_line(data: bytes, line: int, message: str) -> None:
+    with pytest.raises(InputError, match=message) as info:
+        YamlEditor(data, "bad.yaml")
+    assert info.value.path == "bad.yaml"
+    assert info.value.line == line
+
+
+# ---------------------------------------------------------------- properties
+_keys = st.sampled_from(["alpha", "beta", "gamma", "delta", "on", "010", "name", "x-y"])
+_scalars = st.one_of(st.integers(-5, 5), st.booleans(), st.sampled_from(["v", "k3d-ameide", "yes", "{{ .x }}", ""]))
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> str:
+    """Block-style YAML with comments, blank lines, inline comments, flow values, both newlines."""
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    indent = draw(st.sampled_from([2, 4]))
+    lines: list[str] = []
+
+    def mapping(depth: int, count: int) -> None:
+        used: set[str] = set()
+        for _ in range(count):
+            key = draw(_keys.filter(lambda k: k not in used))
+            used.add(key)
+            pad = " " * (indent * depth)
+            if draw(st.booleans()):
+                lines.append(f"{pad}# about {key}")
+            if draw(st.integers(0, 4)) == 0:
+                lines.append("")
+            quoted = f'"{key}"' if key in ("on", "010") else key
+            if depth < 2 and draw(st.booleans()):
+                lines.append(f"{pad}{quoted}:")
+                mapping(depth + 1, draw(st.integers(1, 3)))
+            elif draw(st.integers(0, 3)) == 0:
+                lines.append(f"{pad}{quoted}: [1, two]   # flow")
+            else:
+                value = draw(st.sampled_from(["1", "text", '"quoted # not a comment"', "'single'"]))
+                lines.append(f"{pad}{quoted}: {value}" + (" # inline" if draw(st.booleans()) else ""))
+
+    mapping(0, draw(st.integers(1, 4)))
+    return newline.join(lines) + (newline if draw(st.booleans()) else "")
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(documents(), st.lists(st.tuples(st.sampled_from(["", "global", "global.ameide", "alpha"]), _keys, _scalars), max_size=3))
+def test_inserts_keep_every_untouched_line_and_comment(text: str, edits: list[tuple[str, str, object]]) -> None:
+    editor = YamlEditor(text.encode(), "p.yaml")
+    original = editor.lines[:]
+    for parent, key, value in edits:
+        try:
+            editor.insert(parent, key, value)
+        except EditRefused:
+            continue
+        assert editor.get((*keypath(parent), key)) == value
+    # Untouched lines survive in order: the old lines are a subsequence of the new ones (a last
+    # line without a line break gains one when something is appended after it).
+    remaining = iter(editor.lines)
+    assert all(any(line.rstrip("\r\n") == new.rstrip("\r\n") for new in remaining) for line in original)
+    assert editor.text.endswith(("\n", "\r")) == text.endswith(("\n", "\r"))
+    if "\r\n" in text:
+        assert all(line.endswith("\r\n") for line in editor.lines[:-1])
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(documents())
+def test_moving_a_top_level_key_under_the_contract_loses_nothing(text: str) -> None:
+    editor = YamlEditor(text.encode(), "p.yaml")
+    data = editor.data()
+    if not isinstance(data, dict) or len(data) < 2 or "global" in data:
+        return
+    first = next(iter(data))
+    editor.move((first,), ("global", "ameide", first))
+    assert editor.get(("global", "ameide", first)) == data[first]
+    assert {k: v for k, v in editor.data().items() if k != "global"} == {k: v for k, v in data.items() if k != first}
