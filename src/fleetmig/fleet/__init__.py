@@ -1,0 +1,1 @@
+"""The fleet model: policy, layout, values layers, components and charts of one fleet repository."""
