@@ -72,7 +72,9 @@ class FleetContract(Codemod):
                 changeset.manual(layer.path, refusal.line, f"not changed: {refusal.message}")
                 continue
             if editor.changed:
-                changeset.edit(layer.path, before, editor.to_bytes(), "; ".join(notes), _first_line(editor, bridge_keys))
+                changeset.edit(
+                    layer.path, before, editor.to_bytes(), "; ".join(notes), _first_line(editor, bridge_keys)
+                )
         return changeset
 
     def _edit(
@@ -151,12 +153,17 @@ class FleetContract(Codemod):
                 return {}
             if cluster_type is None:
                 changeset.manual(
-                    layer.path, 1, f"env `{layer.name}` has no cluster type in the cluster configs; cannot publish its contract"
+                    layer.path,
+                    1,
+                    f"env `{layer.name}` has no cluster type in the cluster configs; cannot publish its contract",
                 )
                 return {}
         assert cluster_type is not None
         policy = fleet.policy.cluster_types.get(cluster_type)
-        from_policy = {"name": policy.cluster_name if policy else None, "arch": policy.arch if policy else None}
+        from_policy = {
+            "name": policy.cluster_name if policy else None,
+            "arch": policy.arch if policy else None,
+        }
         desired: dict[str, Any] = {"type": cluster_type}
         for field in ("name", "arch"):
             repo_value, policy_value = from_repo.get(field), from_policy[field]

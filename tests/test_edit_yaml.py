@@ -70,8 +70,18 @@ def test_go_template_text_in_untouched_lines_round_trips_verbatim() -> None:
 
 @pytest.mark.parametrize(
     ("value", "rendered"),
-    [("on", '"on"'), ("yes", '"yes"'), ("010", '"010"'), ("1.0", '"1.0"'), ("", '""'), ("a: b", '"a: b"'),
-     ("k3d-ameide", "k3d-ameide"), (True, "true"), (3, "3"), (None, "null")],
+    [
+        ("on", '"on"'),
+        ("yes", '"yes"'),
+        ("010", '"010"'),
+        ("1.0", '"1.0"'),
+        ("", '""'),
+        ("a: b", '"a: b"'),
+        ("k3d-ameide", "k3d-ameide"),
+        (True, "true"),
+        (3, "3"),
+        (None, "null"),
+    ],
 )
 def test_scalars_are_quoted_when_a_yaml_1_1_reader_would_change_them(value: object, rendered: str) -> None:
     editor = edit("a: 1\n")
@@ -186,7 +196,10 @@ def documents(draw: st.DrawFn) -> str:
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
-@given(documents(), st.lists(st.tuples(st.sampled_from(["", "global", "global.ameide", "alpha"]), _keys, _scalars), max_size=3))
+@given(
+    documents(),
+    st.lists(st.tuples(st.sampled_from(["", "global", "global.ameide", "alpha"]), _keys, _scalars), max_size=3),
+)
 def test_inserts_keep_every_untouched_line_and_comment(text: str, edits: list[tuple[str, str, object]]) -> None:
     editor = YamlEditor(text.encode(), "p.yaml")
     original = editor.lines[:]

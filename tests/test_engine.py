@@ -51,7 +51,9 @@ def test_dry_run_writes_nothing_and_reports_the_change(tmp_path: Path) -> None:
 
 
 def test_a_failure_while_staging_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    fleet = small_fleet(tmp_path, {"sources/values/cluster/azure/globals.yaml": "cluster:\n  name: aks-ameide-weu-01\n"})
+    fleet = small_fleet(
+        tmp_path, {"sources/values/cluster/azure/globals.yaml": "cluster:\n  name: aks-ameide-weu-01\n"}
+    )
     before = snapshot(fleet)
     real_stage = writer._stage
     calls = []

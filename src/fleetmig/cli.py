@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.table import Table
 
 from fleetmig import __version__
 from fleetmig.engine import registry, runner
@@ -25,7 +26,7 @@ from fleetmig.report.diff import print_diff
 from fleetmig.report.plan import as_json, as_markdown, print_table
 
 app = typer.Typer(
-    help="Migrate a GitOps fleet repository through the fleet-policy hardening plan (phases A–G).",
+    help="Migrate a GitOps fleet repository through the fleet-policy hardening plan (phases A-G).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -62,22 +63,34 @@ def _options(
 
 
 @app.command("list")
-def list_codemods(repo: Annotated[Path | None, typer.Option("--repo", help="Also count pending work here.")] = None) -> None:
+def list_codemods(
+    repo: Annotated[Path | None, typer.Option("--repo", help="Also count pending work here.")] = None,
+) -> None:
     """Codemods in run order: id, phase, title (and pending changes with --repo)."""
     codemods = registry.all_codemods()
     pending = {}
     if repo is not None:
         result = runner.simulate(Fleet.open(repo), codemods)
         pending = {run.codemod.id: run.pending for run in result.runs}
-    for cls in codemods:
-        count = f"\t{pending[cls.id]} pending" if cls.id in pending else ""
-        out.print(f"{cls.id}\t{cls.phase}\t{cls.title}{count}")
+    rows = [[cls.id, cls.phase, cls.title, *([str(pending[cls.id])] if repo is not None else [])] for cls in codemods]
+    if not out.is_terminal:  # tab-separated for scripts
+        sys.stdout.write("".join("\t".join(row) + "\n" for row in rows))
+        return
+    table = Table("codemod", "phase", "title", *(["pending"] if repo is not None else []))
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
 
 
 @app.command()
-def explain(codemod_id: Annotated[str, typer.Argument(metavar="ID", help="A codemod id, e.g. a1-fleet-contract.")]) -> None:
+def explain(
+    codemod_id: Annotated[str, typer.Argument(metavar="ID", help="A codemod id, e.g. a1-fleet-contract.")],
+) -> None:
     """Print a codemod's documentation (what it changes, why, before, after)."""
-    (cls,) = registry.select(codemod_id)
+    by_id = {cls.id: cls for cls in registry.all_codemods()}
+    if codemod_id not in by_id:
+        raise InputError(f"no codemod `{codemod_id}`; `fleetmig list` shows them all")
+    cls = by_id[codemod_id]
     text = f"# {cls.id} — {cls.title}\n\nPhase {cls.phase}: {PHASES[cls.phase]}\n\n{cls.documentation()}\n"
     if out.is_terminal:
         out.print(Markdown(text))
@@ -108,7 +121,9 @@ def apply(
     target: Annotated[str, typer.Argument(help="all, phase-a … phase-g, phase-a..phase-c, or codemod ids.")],
     repo: RepoOption = Path("."),
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the diff; write nothing.")] = False,
-    check: Annotated[bool, typer.Option("--check", help="Like --dry-run, but exit 1 when anything is pending.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Like --dry-run, but exit 1 when anything is pending.")
+    ] = False,
     format: Annotated[ApplyFormat, typer.Option("--format", help="Output format.")] = ApplyFormat.diff,
     allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Touch files with uncommitted changes.")] = False,
 ) -> None:

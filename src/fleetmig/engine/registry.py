@@ -51,7 +51,10 @@ def _codemods_in(path: Path) -> list[type[Codemod]]:
     return [
         obj
         for obj in vars(module).values()
-        if inspect.isclass(obj) and issubclass(obj, Codemod) and obj is not Codemod and not inspect.isabstract(obj)
+        if inspect.isclass(obj)
+        and issubclass(obj, Codemod)
+        and obj is not Codemod
+        and not inspect.isabstract(obj)
         and obj.__module__ == name
     ]
 
@@ -75,7 +78,9 @@ def select(target: str, codemods: Sequence[type[Codemod]] | None = None) -> list
         ident = raw.strip()
         if ident not in by_id:
             known = ", ".join(by_id) or "none"
-            raise InputError(f"unknown codemod `{ident}` (known: {known}); targets are all, phase-a..phase-g, ranges or ids")
+            raise InputError(
+                f"unknown codemod `{ident}` (known: {known}); targets are all, phase-a..phase-g, ranges or ids"
+            )
         chosen.append(by_id[ident])
     return [cls for cls in codemods if cls in chosen]
 

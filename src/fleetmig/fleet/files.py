@@ -95,9 +95,7 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
         if segment == "**":
             out.append(".*" if last else "(?:[^/]+/)*")
             continue
-        out.append(
-            re.sub(r"\\\*|\\\?", lambda m: "[^/]*" if m.group() == "\\*" else "[^/]", re.escape(segment))
-        )
+        out.append(re.sub(r"\\\*|\\\?", lambda m: "[^/]*" if m.group() == "\\*" else "[^/]", re.escape(segment)))
         if not last:
             out.append("/")
     return re.compile("^" + "".join(out) + "$")

@@ -89,9 +89,7 @@ class Fleet:
                     raise InputError("cluster entry needs a string `env`", rel, line)
                 cluster_type = item.get("clusterType")
                 if not isinstance(cluster_type, str):
-                    raise InputError(
-                        f"cluster entry for env `{item['env']}` needs a string `clusterType`", rel, line
-                    )
+                    raise InputError(f"cluster entry for env `{item['env']}` needs a string `clusterType`", rel, line)
                 entries.append(
                     ClusterEntry(
                         env=item["env"],

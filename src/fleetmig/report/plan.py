@@ -24,8 +24,7 @@ def as_json(runs: Sequence[CodemodRun]) -> str:
                 "pending": run.pending,
                 "done": run.done,
                 "findings": [
-                    {"path": f.path, "line": f.line, "message": f.message, "pending": f.pending}
-                    for f in run.findings
+                    {"path": f.path, "line": f.line, "message": f.message, "pending": f.pending} for f in run.findings
                 ],
             }
             for run in runs

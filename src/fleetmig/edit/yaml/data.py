@@ -61,12 +61,12 @@ def lookup(data: Any, path: KeyPath) -> Any:
 def contains(data: Any, path: KeyPath) -> bool:
     node = data
     for part in path:
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node):
-            node = node[part]
-        else:
+        if isinstance(node, Mapping):
+            if part not in node:
+                return False
+        elif not (isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node)):
             return False
+        node = node[part]
     return True
 
 

@@ -154,7 +154,9 @@ class YamlEditor:
         new_lines = emit.block(name, nested, column, self.style)
         if comment:
             new_lines = [f"{' ' * column}# {text}".rstrip() for text in comment.splitlines()] + new_lines
-        expected = self._expected(doc, with_inserted(self.data(doc), parent, key, plain_value(value), before=before, after=after))
+        expected = self._expected(
+            doc, with_inserted(self.data(doc), parent, key, plain_value(value), before=before, after=after)
+        )
         self._commit([_Splice(at, at, self._terminated(new_lines, at))], expected, where=dotted((*parent, key)))
 
     def ensure_mapping(self, path: str | KeyPath, doc: int = 0) -> None:
@@ -179,8 +181,11 @@ class YamlEditor:
         line = f"{' ' * entry.column}# {text}".rstrip()
         if entry.on_dash_line:
             raise EditRefused(f"`{dotted(path)}` shares its line with a sequence dash", self.path, entry.key_line + 1)
-        self._commit([_Splice(entry.key_line, entry.key_line, [line + self._newline_near(entry.key_line)])],
-                     [plain(d) for d in self.docs], where=dotted(path))
+        self._commit(
+            [_Splice(entry.key_line, entry.key_line, [line + self._newline_near(entry.key_line)])],
+            [plain(d) for d in self.docs],
+            where=dotted(path),
+        )
 
     def move(self, source: str | KeyPath, target: str | KeyPath, doc: int = 0) -> None:
         """Move the entry at `source` (with its head comments and value block) to `target`.
@@ -204,7 +209,7 @@ class YamlEditor:
         value = self.get(source, doc)
         remaining = without(self.data(doc), source)
         parent = target[:-1]
-        existing, missing = self._deepest_mapping(parent, doc, ignore=source)
+        existing, missing = self._deepest_mapping(parent, doc)
         column, at = self._insertion_point(existing, doc)
         if entry.head_start <= at <= entry.end + 1 and existing[: len(source)] != source:
             at = entry.head_start  # the target follows the source directly: land where it was
@@ -243,9 +248,17 @@ class YamlEditor:
             raise EditRefused(f"`{dotted(path) or '<root>'}` is not a mapping", self.path)
         if node.fa.flow_style() or not node:
             line = node.lc.line + 1 if node.lc.line is not None else None
-            raise EditRefused(f"`{dotted(path) or '<root>'}` is a flow mapping; edits inside flow style are not supported yet", self.path, line)
+            raise EditRefused(
+                f"`{dotted(path) or '<root>'}` is a flow mapping; edits inside flow style are not supported yet",
+                self.path,
+                line,
+            )
         if getattr(node, "merge", None):
-            raise EditRefused(f"`{dotted(path) or '<root>'}` uses a `<<` merge key; editing it could change merged values", self.path, node.lc.line + 1)
+            raise EditRefused(
+                f"`{dotted(path) or '<root>'}` uses a `<<` merge key; editing it could change merged values",
+                self.path,
+                node.lc.line + 1,
+            )
         return node
 
     def _entries(self, mapping: CommentedMap) -> list[Entry]:
@@ -257,7 +270,12 @@ class YamlEditor:
         for line, col in positions:
             on_dash = bool(self.lines[line][:col].strip())
             start = line
-            while not on_dash and start > 0 and is_comment(self.lines[start - 1]) and indent_of(self.lines[start - 1]) <= col:
+            while (
+                not on_dash
+                and start > 0
+                and is_comment(self.lines[start - 1])
+                and indent_of(self.lines[start - 1]) <= col
+            ):
                 start -= 1
             heads.append(start)
             dash.append(on_dash)
@@ -295,7 +313,7 @@ class YamlEditor:
                 return entry
         raise EditRefused(f"`{dotted(path)}` could not be located", self.path)
 
-    def _deepest_mapping(self, parent: KeyPath, doc: int, ignore: KeyPath | None = None) -> tuple[KeyPath, KeyPath]:
+    def _deepest_mapping(self, parent: KeyPath, doc: int) -> tuple[KeyPath, KeyPath]:
         """Split `parent` into the longest existing prefix and the segments still to create."""
         node = self._doc(doc)
         for index, segment in enumerate(parent):
@@ -310,11 +328,11 @@ class YamlEditor:
             node = node[segment]
             if node is not None and not isinstance(node, CommentedMap):
                 raise EditRefused(
-                    f"`{dotted(child_path)}` holds a {type(plain(node)).__name__}, so `{dotted(parent)}` cannot be created under it",
+                    f"`{dotted(child_path)}` holds a {type(plain(node)).__name__}, "
+                    f"so `{dotted(parent)}` cannot be created under it",
                     self.path,
                     self.line_of(child_path, doc),
                 )
-        del ignore
         return parent, ()
 
     def _insertion_point(
@@ -330,7 +348,9 @@ class YamlEditor:
             body = line_body(self.lines[key_line])
             value_text = body[body.index(":") + 1 :].split(" #")[0].strip() if ":" in body else "?"
             if value_text:
-                raise EditRefused(f"`{dotted(parent)}` is `{value_text}`; refusing to replace it", self.path, key_line + 1)
+                raise EditRefused(
+                    f"`{dotted(parent)}` is `{value_text}`; refusing to replace it", self.path, key_line + 1
+                )
             column = indent_of(self.lines[key_line]) + self.style.indent
             if self.lines[key_line][: indent_of(self.lines[key_line])].strip() == "" and body.lstrip().startswith("- "):
                 column += 2
@@ -344,7 +364,9 @@ class YamlEditor:
                 raise EditRefused(f"`{dotted((*parent, str(anchor)))}` does not exist", self.path)
             if before is not None:
                 if match[0].on_dash_line:
-                    raise EditRefused(f"cannot insert before `{anchor}`: it shares its line with a sequence dash", self.path)
+                    raise EditRefused(
+                        f"cannot insert before `{anchor}`: it shares its line with a sequence dash", self.path
+                    )
                 return column, match[0].head_start
             return column, match[0].end + 1
         return column, entries[-1].end + 1
@@ -371,7 +393,14 @@ class YamlEditor:
                     return line[-1]
         return self.newline
 
-    def _commit(self, splices: list[_Splice], expected: list[Any], *, where: str, removed_comments: list[str] | None = None) -> None:
+    def _commit(
+        self,
+        splices: list[_Splice],
+        expected: list[Any],
+        *,
+        where: str,
+        removed_comments: list[str] | None = None,
+    ) -> None:
         lines = list(self.lines)
         unterminated = bool(lines) and not lines[-1].endswith(("\n", "\r"))
         if unterminated and any(s.start == len(lines) for s in splices):
@@ -383,13 +412,17 @@ class YamlEditor:
         try:
             new_docs = load_documents("".join(lines), self.path)
         except InputError as err:
-            raise EditRefused(f"editing `{where}` would produce invalid YAML ({err.message}); nothing changed", self.path) from None
+            raise EditRefused(
+                f"editing `{where}` would produce invalid YAML ({err.message}); nothing changed", self.path
+            ) from None
         actual = [plain(d) for d in (new_docs or [None])]
         if canonical(actual) != canonical(expected):
             raise EditRefused(f"editing `{where}` would not produce the intended data; nothing changed", self.path)
         lost = Counter(comment_texts(self.lines)) - Counter(comment_texts(lines)) - Counter(removed_comments or [])
         if lost:
-            raise EditRefused(f"editing `{where}` would lose the comment `{next(iter(lost))}`; nothing changed", self.path)
+            raise EditRefused(
+                f"editing `{where}` would lose the comment `{next(iter(lost))}`; nothing changed", self.path
+            )
         self.lines = lines
         self.docs = new_docs or [None]
 
@@ -406,7 +439,7 @@ class YamlEditor:
                     if column is not None and col > column:
                         steps[col - column] += 1
                     if isinstance(value, CommentedSeq) and value and not value.fa.flow_style():
-                        item_line, item_col = value.lc.item(0)
+                        item_line, _ = value.lc.item(0)
                         dash_col = indent_of(self.lines[item_line])
                         if item_line != line:
                             dash[dash_col - col] += 1

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from ruamel.yaml import YAML
 
 # Plain scalars that a YAML 1.1 reader (Helm's sigs.k8s.io/yaml, Argo CD) would not read back as the
 # same string: booleans of either spec, null, numbers, and anything with YAML indicators.
@@ -15,7 +14,9 @@ _YAML11_SPECIAL = re.compile(
     r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
     r"|null|Null|NULL|~|)$"
 )
-_NUMBERISH = re.compile(r"^[-+]?(?:[0-9][0-9_:.eE+-]*|\.[0-9]+|\.inf|\.Inf|\.INF|\.nan|\.NaN|\.NAN|0x[0-9a-fA-F_]+|0o?[0-7_]+)$")
+_NUMBERISH = re.compile(
+    r"^[-+]?(?:[0-9][0-9_:.eE+-]*|\.[0-9]+|\.inf|\.Inf|\.INF|\.nan|\.NaN|\.NAN|0x[0-9a-fA-F_]+|0o?[0-7_]+)$"
+)
 _SAFE_PLAIN = re.compile(r"^[A-Za-z0-9_./$()@][A-Za-z0-9_./:$(){}@ +=,-]*$")
 
 
@@ -54,16 +55,10 @@ def _needs_quotes(text: str) -> bool:
 
 
 def _quoted(text: str, quote: str) -> str:
-    if quote == "'" and "\n" not in text and all(ch.isprintable() for ch in text):
+    if quote == "'" and all(ch.isprintable() for ch in text):
         return "'" + text.replace("'", "''") + "'"
-    out = YAML(typ="safe", pure=True)
-    out.default_style = '"'
-    out.width = 1 << 30
-    import io
-
-    buffer = io.StringIO()
-    out.dump(text, buffer)
-    return buffer.getvalue().strip().removesuffix("...").strip()
+    # A JSON string is a valid YAML double-quoted scalar; keep non-ASCII text readable.
+    return json.dumps(text, ensure_ascii=False)
 
 
 def key(name: str, style: Style) -> str:
