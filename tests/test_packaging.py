@@ -12,7 +12,7 @@ from .conftest import ROOT
 
 def test_wheel_ships_codemods_and_templates_and_runs_outside_the_source_tree(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), ROOT],
         check=True,
         capture_output=True,
     )
