@@ -1,0 +1,4 @@
+{{/* Path of a bundled manifest file. */}}
+{{- define "raw-manifests.file" -}}
+{{- printf "files/%s" . -}}
+{{- end -}}
