@@ -57,13 +57,25 @@ class FleetContract(Codemod):
 
     id = "a1-fleet-contract"
     phase = "A"
-    title = "Publish global.ameide.cluster.* in the globals files; root cluster keys become a bridge"
+    title = "Publish global.ameide.cluster.*; root cluster keys become a bridge"
 
     def apply(self, fleet: Fleet) -> Changeset:
         changeset = self.changeset()
         bridge_keys = [root for root, target in fleet.policy.contract_move.items() if target == "cluster"]
         target = f"{fleet.policy.contract_root}.cluster"
-        for layer in fleet.globals_layers():
+        layers = fleet.globals_layers()
+        published_types = {layer.name for layer in layers if layer.kind == "cluster"}
+        for entry in fleet.cluster_entries:
+            if entry.cluster_type not in published_types:
+                published_types.add(entry.cluster_type)
+                changeset.manual(
+                    entry.source,
+                    entry.line,
+                    f"cluster type `{entry.cluster_type}` has no globals file "
+                    f"({fleet.policy.layout.cluster_globals_for(entry.cluster_type)}); create it so "
+                    f"`{target}` reaches its releases",
+                )
+        for layer in layers:
             before = fleet.read_bytes(layer.path)
             editor = YamlEditor(before, layer.path)
             try:

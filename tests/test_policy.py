@@ -624,7 +624,9 @@ def test_detect_quotes_names_yaml_would_read_as_something_else(tmp_path: Path) -
 @given(
     names=st.dictionaries(
         st.from_regex(r"[A-Za-z0-9](?:[A-Za-z0-9_-]{0,6}[A-Za-z0-9])?", fullmatch=True),
-        st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12),
+        st.text(
+            alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=12
+        ),
         max_size=4,
     )
 )

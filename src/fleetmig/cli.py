@@ -35,6 +35,7 @@ app = typer.Typer(
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 _debug = False
+_repo: Path | None = None  # shown before relative paths in error messages
 
 RepoOption = Annotated[Path, typer.Option("--repo", help="Fleet repository root.", file_okay=False)]
 
@@ -70,7 +71,7 @@ def list_codemods(
     codemods = registry.all_codemods()
     pending = {}
     if repo is not None:
-        result = runner.simulate(Fleet.open(repo), codemods)
+        result = runner.simulate(_fleet(repo), codemods)
         pending = {run.codemod.id: run.pending for run in result.runs}
     rows = [[cls.id, cls.phase, cls.title, *([str(pending[cls.id])] if repo is not None else [])] for cls in codemods]
     if not out.is_terminal:  # tab-separated for scripts
@@ -106,7 +107,7 @@ def plan(
 ) -> None:
     """Read-only: what each codemod would change, and what needs a human."""
     codemods = registry.select(target)
-    result = runner.simulate(Fleet.open(repo), codemods)
+    result = runner.simulate(_fleet(repo), codemods)
     if format is PlanFormat.json:
         sys.stdout.write(as_json(result.runs) + "\n")
     elif format is PlanFormat.markdown:
@@ -130,7 +131,7 @@ def apply(
     """Apply codemods in order; every file is replaced atomically, or none is."""
     codemods = registry.select(target)
     write = not (dry_run or check)
-    result = runner.apply(Fleet.open(repo), codemods, write=write, allow_dirty=allow_dirty)
+    result = runner.apply(_fleet(repo), codemods, write=write, allow_dirty=allow_dirty)
     manual = [f for run in result.runs for f in run.changeset.findings]
     if format is ApplyFormat.json:
         payload = {
@@ -177,6 +178,20 @@ def schema() -> None:
     sys.stdout.write(json.dumps(policy_schema(), indent=2) + "\n")
 
 
+def _fleet(repo: Path) -> Fleet:
+    global _repo
+    _repo = repo
+    return Fleet.open(repo)
+
+
+def _located(error: FleetmigError) -> str:
+    """The message with its path as the user can open it from where they ran fleetmig."""
+    path = getattr(error, "path", None)
+    if _repo is not None and path and not Path(path).is_absolute() and _repo != Path("."):
+        error.path = str(_repo / path)  # type: ignore[attr-defined]
+    return str(error)
+
+
 def main() -> None:
     try:
         app()
@@ -184,7 +199,7 @@ def main() -> None:
         if _debug:
             raise
         prefix = "error" if isinstance(error, InputError) else "refused"
-        err.print(f"fleetmig: {prefix}: {error}")
+        err.print(f"fleetmig: {prefix}: {_located(error)}")
         sys.exit(error.exit_code)
     except (BrokenPipeError, KeyboardInterrupt):
         sys.exit(130)
