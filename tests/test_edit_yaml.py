@@ -118,6 +118,13 @@ def test_add_comment_joins_the_key_head_comment_block() -> None:
     assert editor.text == "# header\n\n# owned\n# DEPRECATED\ncluster:\n  a: 1\n"
 
 
+def test_anchored_booleans_stay_booleans() -> None:
+    editor = edit("a: &on true\nb: *on\n")
+    assert editor.data() == {"a": True, "b": True}
+    editor.insert("", "c", False)
+    assert editor.get("c") is False
+
+
 def test_multi_document_files_address_documents_by_index() -> None:
     editor = edit("a: 1\n---\nb: 2\n")
     editor.insert("", "c", 3, doc=1)

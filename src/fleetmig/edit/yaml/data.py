@@ -6,6 +6,8 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
+from ruamel.yaml.scalarbool import ScalarBoolean
+
 KeyPath: TypeAlias = tuple[str | int, ...]
 
 
@@ -30,6 +32,8 @@ def plain(node: Any) -> Any:
         return str(node) if isinstance(node, str) else node
     if isinstance(node, Sequence):
         return [plain(item) for item in node]
+    if isinstance(node, ScalarBoolean):  # an int subclass (anchored booleans): check before int
+        return bool(node)
     if isinstance(node, bool) or node is None:
         return node
     if isinstance(node, int):
