@@ -45,6 +45,29 @@ def test_insert_into_a_null_mapping_value() -> None:
     assert editor.text == "global:   # filled by fleetmig\n  k: v\nb: 2\n"
 
 
+def test_insert_into_an_empty_flow_mapping_turns_it_into_a_block_and_keeps_its_comment() -> None:
+    editor = edit("global: {}   # filled per layer\nb: 2\n")
+    editor.insert("global.ameide", "k", "v")
+    assert editor.text == "global:   # filled per layer\n  ameide:\n    k: v\nb: 2\n"
+
+
+def test_move_into_an_empty_flow_mapping() -> None:
+    editor = edit("cluster:\n  type: k3d\nglobal: {}\nz: 1\n")
+    editor.move("cluster", "global.cluster")
+    assert editor.text == "global:\n  cluster:\n    type: k3d\nz: 1\n"
+
+
+def test_ensure_mapping_creates_the_path_and_tolerates_existing_mappings() -> None:
+    editor = edit("a: 1\nglobal:\n  x: 1\n")
+    editor.ensure_mapping("global")
+    editor.ensure_mapping("global.ameide.cluster")
+    assert editor.text == "a: 1\nglobal:\n  x: 1\n  ameide:\n    cluster: {}\n"
+    editor.insert("global.ameide.cluster", "type", "local")
+    assert editor.text == "a: 1\nglobal:\n  x: 1\n  ameide:\n    cluster:\n      type: local\n"
+    with pytest.raises(EditRefused, match="holds a int"):
+        editor.ensure_mapping("a")
+
+
 def test_insert_keeps_crlf_bom_and_missing_final_newline() -> None:
     editor = YamlEditor("\ufeffa: 1\r\nb: 2".encode(), "v.yaml")
     editor.insert("", "c", 3)
@@ -135,6 +158,7 @@ def test_multi_document_files_address_documents_by_index() -> None:
     ("text", "call", "reason"),
     [
         ("global: {a: 1}\n", lambda e: e.insert("global", "b", 2), "flow mapping"),
+        ("global: {\n  }\n", lambda e: e.insert("global", "b", 2), "spread over lines"),
         ("global: 3\n", lambda e: e.insert("global.ameide", "b", 2), "holds a int"),
         ("base: &b {x: 1}\nm:\n  <<: *b\n  y: 2\n", lambda e: e.insert("m", "z", 1), "merge key"),
         ("a: 1\n", lambda e: e.insert("", "a", 2), "already exists"),

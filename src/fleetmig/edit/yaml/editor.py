@@ -56,6 +56,21 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class _Point:
+    """Where new mapping entries go: a column, a line index, and maybe a rewrite of the key's line."""
+
+    column: int
+    at: int
+    rewrite: tuple[int, str] | None = None
+
+    def splices(self, new_lines: list[str]) -> list[_Splice]:
+        if self.rewrite is None:
+            return [_Splice(self.at, self.at, new_lines)]
+        index, line = self.rewrite
+        return [_Splice(index, index + 1, [line, *new_lines])]
+
+
+@dataclass(frozen=True)
 class _Splice:
     start: int  # first replaced line
     stop: int  # one past the last replaced line
@@ -150,27 +165,34 @@ class YamlEditor:
             nested, name = {name: nested}, str(segment)
         if missing and (before or after):
             raise EditRefused(f"cannot place `{key}` relative to a sibling in a mapping that does not exist", self.path)
-        column, at = self._insertion_point(existing, doc, before=before, after=after)
-        new_lines = emit.block(name, nested, column, self.style)
+        point = self._insertion_point(existing, doc, before=before, after=after)
+        new_lines = emit.block(name, nested, point.column, self.style)
         if comment:
-            new_lines = [f"{' ' * column}# {text}".rstrip() for text in comment.splitlines()] + new_lines
+            new_lines = [f"{' ' * point.column}# {text}".rstrip() for text in comment.splitlines()] + new_lines
         expected = self._expected(
             doc, with_inserted(self.data(doc), parent, key, plain_value(value), before=before, after=after)
         )
-        self._commit([_Splice(at, at, self._terminated(new_lines, at))], expected, where=dotted((*parent, key)))
+        self._commit(point.splices(self._terminated(new_lines, point.at)), expected, where=dotted((*parent, key)))
 
     def ensure_mapping(self, path: str | KeyPath, doc: int = 0) -> None:
-        """Make sure a (block) mapping exists at `path`; creates `{}`-free parents as needed."""
+        """Make sure a mapping exists at `path`, creating it (and its parents) as `key: {}` if missing.
+
+        A later insert() turns the `{}` into block style, so the usual way to build a new path is
+        simply to insert its first key.
+        """
         path = keypath(path)
         if self.has(path, doc):
             node = lookup(self._doc(doc), path)
             if node is None or isinstance(node, CommentedMap):
                 return
-            raise EditRefused(f"`{dotted(path)}` holds a {type(plain(node)).__name__}, not a mapping", self.path)
-        raise EditRefused(
-            f"`{dotted(path)}` does not exist; insert its first key with insert() so no empty mapping is written",
-            self.path,
-        )
+            raise EditRefused(
+                f"`{dotted(path)}` holds a {type(plain(node)).__name__}, not a mapping",
+                self.path,
+                self.line_of(path, doc),
+            )
+        if not path or not isinstance(path[-1], str):
+            raise EditRefused("a mapping path must end in a key name", self.path)
+        self.insert(path[:-1], path[-1], {}, doc=doc)
 
     def add_comment(self, path: str | KeyPath, text: str, doc: int = 0) -> None:
         """Add a comment line directly above the key at `path` (it joins the key's own head comments)."""
@@ -210,20 +232,22 @@ class YamlEditor:
         remaining = without(self.data(doc), source)
         parent = target[:-1]
         existing, missing = self._deepest_mapping(parent, doc)
-        column, at = self._insertion_point(existing, doc)
-        if entry.head_start <= at <= entry.end + 1 and existing[: len(source)] != source:
+        point = self._insertion_point(existing, doc)
+        column, at = point.column, point.at
+        if entry.head_start <= at <= entry.end + 1 and point.rewrite is None:
             at = entry.head_start  # the target follows the source directly: land where it was
+            point = _Point(column, at)
         step = self.style.indent
         depth = column + step * len(missing)
         moved = _reindent(self.lines[entry.head_start : entry.end + 1], depth - entry.column, self.path)
         key_index = entry.key_line - entry.head_start
-        moved[key_index] = _rename_key(moved[key_index], depth, str(target[-1]))
+        moved[key_index] = _rename_key(moved[key_index], depth, str(target[-1]), self.style)
         parents = [f"{' ' * (column + step * i)}{emit.key(str(seg), self.style)}:" for i, seg in enumerate(missing)]
         new_lines = self._terminated(parents, at) + moved
         if moved and not moved[-1].endswith(("\n", "\r")):
             new_lines[-1] += self.newline
         expected = self._expected(doc, with_inserted(remaining, parent, str(target[-1]), value))
-        splices = [_Splice(entry.head_start, entry.end + 1, []), _Splice(at, at, new_lines)]
+        splices = [_Splice(entry.head_start, entry.end + 1, []), *point.splices(new_lines)]
         self._commit(splices, expected, where=f"{dotted(source)} → {dotted(target)}")
 
     # ------------------------------------------------------------------ internals
@@ -337,39 +361,59 @@ class YamlEditor:
 
     def _insertion_point(
         self, parent: KeyPath, doc: int, *, before: str | None = None, after: str | None = None
-    ) -> tuple[int, int]:
-        """(column for new keys, 0-based line index to insert at) inside the mapping at `parent`."""
+    ) -> _Point:
+        """Where keys added to the mapping at `parent` go, and at which column."""
         root = self._doc(doc)
         node = lookup(root, parent) if parent else root
-        if node is None:
-            if not parent:
-                return 0, self._document_end(doc)
-            key_line = self.line_of(parent, doc) - 1
-            body = line_body(self.lines[key_line])
-            value_text = body[body.index(":") + 1 :].split(" #")[0].strip() if ":" in body else "?"
+        if node is None and not parent:
+            return _Point(0, self._document_end(doc))
+        if node is None or (isinstance(node, CommentedMap) and not node):  # `key:` or `key: {}`
+            return self._empty_value_point(parent, doc)
+        entries = self._entries(self._block_mapping(node, parent))
+        column = entries[0].column
+        if before is None and after is None:
+            return _Point(column, entries[-1].end + 1)
+        anchor = before if before is not None else after
+        match = [e for e in entries if e.key == anchor]
+        if not match:
+            raise EditRefused(f"`{dotted((*parent, str(anchor)))}` does not exist", self.path)
+        if after is not None:
+            return _Point(column, match[0].end + 1)
+        if match[0].on_dash_line:
+            raise EditRefused(f"cannot insert before `{anchor}`: it shares its line with a sequence dash", self.path)
+        return _Point(column, match[0].head_start)
+
+    def _empty_value_point(self, parent: KeyPath, doc: int) -> _Point:
+        """Children for a key whose value is empty (`key:`) or `{}`: they go on the next lines, and
+        a `{}` is removed from the key's line (its comment stays)."""
+        holder = lookup(self._doc(doc), parent[:-1]) if len(parent) > 1 else self._doc(doc)
+        if not isinstance(holder, CommentedMap):
+            raise EditRefused(f"`{dotted(parent)}` is not a mapping key", self.path)
+        key_line, key_col = holder.lc.key(parent[-1])
+        value_line, value_col = holder.lc.value(parent[-1])
+        column = key_col + self.style.indent
+        body = line_body(self.lines[key_line])
+        if holder[parent[-1]] is None:
+            after_colon = body[body.index(":", key_col) + 1 :] if ":" in body[key_col:] else "?"
+            value_text = after_colon.split(" #")[0].strip()
             if value_text:
                 raise EditRefused(
                     f"`{dotted(parent)}` is `{value_text}`; refusing to replace it", self.path, key_line + 1
                 )
-            column = indent_of(self.lines[key_line]) + self.style.indent
-            if self.lines[key_line][: indent_of(self.lines[key_line])].strip() == "" and body.lstrip().startswith("- "):
-                column += 2
-            return column, key_line + 1
-        entries = self._entries(self._block_mapping(node, parent))
-        column = entries[0].column
-        if before is not None or after is not None:
-            anchor = before if before is not None else after
-            match = [e for e in entries if e.key == anchor]
-            if not match:
-                raise EditRefused(f"`{dotted((*parent, str(anchor)))}` does not exist", self.path)
-            if before is not None:
-                if match[0].on_dash_line:
-                    raise EditRefused(
-                        f"cannot insert before `{anchor}`: it shares its line with a sequence dash", self.path
-                    )
-                return column, match[0].head_start
-            return column, match[0].end + 1
-        return column, entries[-1].end + 1
+            return _Point(column, key_line + 1)
+        line = line_body(self.lines[value_line])
+        close = line.find("}", value_col)
+        if (
+            value_line != key_line
+            or close < 0
+            or line[value_col : value_col + 1] != "{"
+            or line[value_col + 1 : close].strip()
+        ):
+            raise EditRefused(f"`{dotted(parent)}` is a flow mapping spread over lines", self.path, key_line + 1)
+        rest = line[close + 1 :]
+        rewritten = line[:value_col].rstrip() + (rest if rest.strip() else "")
+        ending = self.lines[key_line][len(line) :]
+        return _Point(column, key_line + 1, (key_line, rewritten + ending))
 
     def _document_end(self, doc: int) -> int:
         """Line index at which content appended to an empty document goes."""
@@ -489,13 +533,13 @@ def _reindent(lines: list[str], delta: int, path: str) -> list[str]:
     return out
 
 
-def _rename_key(line: str, column: int, name: str) -> str:
+def _rename_key(line: str, column: int, name: str, style: emit.Style) -> str:
     body = line[column:]
     end = _key_token_end(body)
     current = body[:end]
     if current.strip("'\"") == name:
         return line
-    return line[:column] + emit.key(name, emit.Style()) + body[end:]
+    return line[:column] + emit.key(name, style) + body[end:]
 
 
 def _key_token_end(body: str) -> int:
