@@ -145,3 +145,36 @@ def test_malformed_globals_is_an_input_error_naming_file_and_line(tmp_path: Path
     assert info.value.path == "sources/values/env/dev/globals.yaml"
     assert info.value.line == 3
     assert snapshot(fleet) == before
+
+
+class _AfterA1(Codemod):
+    """Needs the contract published first.
+
+    ## What it changes
+    x
+    ## Why
+    x
+    ## Before
+    x
+    ## After
+    x
+    """
+
+    id: ClassVar[str] = "a9-after-contract"
+    phase: ClassVar[str] = "A"
+    title: ClassVar[str] = "after a1"
+    requires: ClassVar[tuple[str, ...]] = ("a1-fleet-contract",)
+
+    def apply(self, fleet: Fleet) -> Changeset:
+        return self.changeset()
+
+
+def test_a_codemod_whose_requirement_still_has_work_is_skipped_with_a_clear_finding(tmp_path: Path) -> None:
+    fleet = small_fleet(tmp_path)
+    (run,) = runner.simulate(Fleet.open(fleet), [_AfterA1]).runs
+    assert [f.message for f in run.findings] == [
+        "skipped: needs `a1-fleet-contract` applied first (run `fleetmig apply a1-fleet-contract`)"
+    ]
+    runner.apply(Fleet.open(fleet), registry.select("a1-fleet-contract"), write=True, allow_dirty=True)
+    (run,) = runner.simulate(Fleet.open(fleet), [_AfterA1]).runs
+    assert run.done

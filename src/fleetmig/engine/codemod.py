@@ -21,6 +21,7 @@ class Codemod(ABC):
     id: ClassVar[str]
     phase: ClassVar[str]
     title: ClassVar[str]
+    # Ids of earlier codemods whose work must be done before this one can run correctly.
     requires: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
@@ -32,10 +33,6 @@ class Codemod(ABC):
     @classmethod
     def documentation(cls) -> str:
         return inspect.cleandoc(cls.__doc__ or "")
-
-    @classmethod
-    def summary(cls) -> str:
-        return cls.documentation().split("\n\n", 1)[0].replace("\n", " ")
 
     @classmethod
     def contract_problems(cls) -> list[str]:

@@ -36,6 +36,10 @@ def all_codemods(directory: Path | None = None) -> tuple[type[Codemod], ...]:
             if cls.id in found:
                 raise RegistryError(f"{path.name}: codemod id `{cls.id}` is defined twice")
             found[cls.id] = cls
+    for cls in found.values():
+        for required in cls.requires:
+            if required not in found or found[required].order() >= cls.order():
+                raise RegistryError(f"{cls.id} requires `{required}`, which is not an earlier codemod")
     return tuple(sorted(found.values(), key=lambda cls: cls.order()))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from fleetmig.engine import registry
 from fleetmig.engine.changeset import Changeset, FileChange, Finding
 from fleetmig.engine.codemod import Codemod
 from fleetmig.engine.gitstate import dirty_paths
@@ -53,8 +54,10 @@ def simulate(fleet: Fleet, codemods: Sequence[type[Codemod]]) -> RunResult:
     """Run every codemod in order, each on the files the earlier ones left; nothing is written."""
     result = RunResult()
     view = fleet
+    selected = {cls.id for cls in codemods}
     for cls in codemods:
-        changeset = _apply_one(cls, view)
+        unmet = _unmet_requirements(cls, view, selected)
+        changeset = _blocked(cls, unmet) if unmet else _apply_one(cls, view)
         result.runs.append(CodemodRun(cls, changeset))
         if changeset:
             view = view.with_contents(changeset.contents())
@@ -70,6 +73,21 @@ def _apply_one(cls: type[Codemod], fleet: Fleet) -> Changeset:
         changeset = Changeset(cls.id)
         changeset.manual(refusal.path or "", refusal.line, f"not changed: {refusal.message}")
         return changeset
+
+
+def _unmet_requirements(cls: type[Codemod], fleet: Fleet, selected: set[str]) -> list[str]:
+    """Required codemods outside this run that still have work on the fleet."""
+    if not cls.requires:
+        return []
+    by_id = {c.id: c for c in registry.all_codemods()}
+    return [req for req in cls.requires if req not in selected and _apply_one(by_id[req], fleet)]
+
+
+def _blocked(cls: type[Codemod], unmet: list[str]) -> Changeset:
+    changeset = Changeset(cls.id)
+    names = ", ".join(f"`{req}`" for req in unmet)
+    changeset.manual(".", None, f"skipped: needs {names} applied first (run `fleetmig apply {','.join(unmet)}`)")
+    return changeset
 
 
 def guard_idempotency(result: RunResult) -> None:

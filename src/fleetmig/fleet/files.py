@@ -32,17 +32,10 @@ class FileView:
         view._listing = self._listing
         return view
 
-    @property
-    def pending(self) -> Mapping[str, bytes | None]:
-        return self._overlay
-
     def exists(self, rel: str) -> bool:
         if rel in self._overlay:
             return self._overlay[rel] is not None
         return (self.root / rel).is_file()
-
-    def is_symlink(self, rel: str) -> bool:
-        return rel not in self._overlay and (self.root / rel).is_symlink()
 
     def read_bytes(self, rel: str) -> bytes:
         if rel in self._overlay:

@@ -67,9 +67,6 @@ class Fleet:
         """A fresh editor over the file's current content (parse errors are InputErrors)."""
         return YamlEditor(self.read_bytes(rel), rel)
 
-    def yaml_data(self, rel: str, doc: int = 0) -> Any:
-        return self.yaml(rel).data(doc)
-
     # -------------------------------------------------------------- what the layout describes
     @cached_property
     def cluster_entries(self) -> tuple[ClusterEntry, ...]:
