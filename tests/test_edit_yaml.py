@@ -141,6 +141,125 @@ def test_add_comment_joins_the_key_head_comment_block() -> None:
     assert editor.text == "# header\n\n# owned\n# DEPRECATED\ncluster:\n  a: 1\n"
 
 
+def test_move_inside_itself_nests_the_value_in_place() -> None:
+    editor = edit("# head\nglobal:   # helm globals\n  imageRegistry: x\n  # about tags\n  tag: 1\nother: 2\n")
+    editor.move("global", "global.ameide.global")
+    assert editor.text == (
+        "# head\nglobal:   # helm globals\n  ameide:\n    global:\n      imageRegistry: x\n"
+        "      # about tags\n      tag: 1\nother: 2\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a: 1  # one\nb: 2\n", "a:\n  x: 1  # one\nb: 2\n"),
+        ("a: &anc {k: v}\nb: 2\n", "a:\n  x: &anc {k: v}\nb: 2\n"),
+        ("a: |-\n  line\n  two\nb: 2\n", "a:\n  x: |-\n    line\n    two\nb: 2\n"),
+        ("a:\n- 1\n- 2\nb: 2\n", "a:\n  x:\n  - 1\n  - 2\nb: 2\n"),
+    ],
+)
+def test_nesting_carries_inline_values_anchors_and_block_scalars(text: str, expected: str) -> None:
+    editor = edit(text)
+    before = editor.get("a")
+    editor.move("a", "a.x")
+    assert editor.text == expected
+    assert editor.get("a.x") == before
+
+
+def test_set_keeps_the_quoting_style_and_the_inline_comment() -> None:
+    editor = edit("a: 'x'   # single\nb: \"y\"\nc: plain\nd: 010\n")
+    editor.set("a", "it's")
+    editor.set("b", "z")
+    editor.set("c", "on")
+    editor.set("d", 8)
+    assert editor.text == "a: 'it''s'   # single\nb: \"z\"\nc: \"on\"\nd: 8\n"
+
+
+def test_set_replaces_a_subtree_in_the_surrounding_style_and_keeps_the_key_comment() -> None:
+    editor = edit("keep: 1\n'image':   # pinned\n  repository: a\n  # old note\n  tag: v1\nnext: 2\n")
+    editor.set("image", {"ref": "ghcr.io/x@sha256:" + "0" * 64, "pullPolicy": "IfNotPresent"})
+    assert editor.text == (
+        "keep: 1\n'image':  # pinned\n  ref: ghcr.io/x@sha256:" + "0" * 64 + "\n  pullPolicy: IfNotPresent\nnext: 2\n"
+    )
+
+
+def test_set_inserts_missing_keys_and_is_idempotent() -> None:
+    editor = edit("a: 1\n")
+    editor.set("b.c", "d")
+    once = editor.text
+    editor.set("b.c", "d")
+    assert editor.text == once == "a: 1\nb:\n  c: d\n"
+
+
+def test_set_multiline_text_as_a_literal_block() -> None:
+    editor = edit("script: echo\nz: 1\n")
+    editor.set("script", "set -e\necho hi\n")
+    assert editor.text == "script: |\n  set -e\n  echo hi\nz: 1\n"
+
+
+def test_delete_takes_the_owned_comments_and_leaves_section_comments() -> None:
+    editor = edit("a: 1\n\n# section\n\n# owned by b\nb:\n  c: 2  # inline\n  # deeper\nd: 3\n")
+    editor.delete("b")
+    assert editor.text == "a: 1\n\n# section\n\nd: 3\n"
+    editor.delete("b")  # idempotent
+    assert editor.text == "a: 1\n\n# section\n\nd: 3\n"
+
+
+def test_deleting_the_last_entry_leaves_an_empty_mapping_not_null() -> None:
+    editor = edit("a:\n  b: 1   # gone\nc: 2\n")
+    editor.delete("a.b")
+    assert editor.text == "a: {}\nc: 2\n"
+    root = edit("# keep me\nonly: 1\n")
+    root.delete("only")
+    assert root.text == "{}\n"
+
+
+def test_delete_and_set_address_sequence_items_by_index_and_by_key() -> None:
+    editor = edit("containers:\n  - name: app\n    image: a\n  # the sidecar\n  - name: side\n    image: b\nz: 1\n")
+    editor.set("containers[name=app].image", "c")
+    editor.delete("containers[name=side]")
+    assert editor.text == "containers:\n  - name: app\n    image: c\nz: 1\n"
+    editor.delete("containers.0")
+    assert editor.text == "containers: []\nz: 1\n"
+
+
+def test_rename_keeps_comments_and_position() -> None:
+    editor = edit("# about registry\nregistry: ghcr.io  # mirror\nz: 1\n")
+    editor.rename("registry", "imageRegistry")
+    assert editor.text == "# about registry\nimageRegistry: ghcr.io  # mirror\nz: 1\n"
+    editor.rename("registry", "imageRegistry")  # idempotent
+    assert editor.get("imageRegistry") == "ghcr.io"
+
+
+def test_append_to_block_and_flow_sequences_is_idempotent() -> None:
+    editor = edit("opts:\n  - CreateNamespace=true   # always\nflow: [a, 'b']\nempty: []\n")
+    for _ in range(2):
+        editor.append("opts", "ServerSideApply=true")
+        editor.append("flow", "c d")
+        editor.append("empty", {"k": "v"})
+        editor.append("new", 1)
+    assert editor.text == (
+        "opts:\n  - CreateNamespace=true   # always\n  - ServerSideApply=true\nflow: [a, 'b', c d]\n"
+        "empty: [{k: v}]\nnew:\n  - 1\n"
+    )
+    editor.delete("flow.1")
+    assert "flow: [a, c d]\n" in editor.text
+
+
+def test_move_to_another_file_carries_comments_and_converts_line_endings() -> None:
+    source = edit("keep: 1\n# owned\ncluster:\n  type: k3d  # inline\n")
+    target = YamlEditor(b"global:\r\n  x: 1\r\n", "target.yaml")
+    source.move_to(target, "cluster", "global.ameide.cluster")
+    assert source.text == "keep: 1\n"
+    assert (
+        target.to_bytes()
+        == b"global:\r\n  x: 1\r\n  ameide:\r\n    # owned\r\n    cluster:\r\n      type: k3d  # inline\r\n"
+    )
+    source.move_to(target, "cluster", "global.ameide.cluster")  # idempotent
+    assert source.text == "keep: 1\n"
+
+
 def test_anchored_booleans_stay_booleans() -> None:
     editor = edit("a: &on true\nb: *on\n")
     assert editor.data() == {"a": True, "b": True}
@@ -163,7 +282,11 @@ def test_multi_document_files_address_documents_by_index() -> None:
         ("base: &b {x: 1}\nm:\n  <<: *b\n  y: 2\n", lambda e: e.insert("m", "z", 1), "merge key"),
         ("a: 1\n", lambda e: e.insert("", "a", 2), "already exists"),
         ("a:\n  b: 1\n", lambda e: e.move("a.b", "c"), "empty"),
-        ("a: 1\nb: 2\n", lambda e: e.move("a", "a.x"), "inside itself"),
+        ("a: &x 1\nb: *x\n", lambda e: e.set("a", 2), "anchor `&x`"),
+        ("a: &x 1\nb: *x\n", lambda e: e.delete("a"), "referenced by an alias"),
+        ("a: 1\nb: 2\n", lambda e: e.rename("a", "b"), "already exists"),
+        ("- a: 1\n  b: 2\n", lambda e: e.delete("0.a"), "sequence dash"),
+        ("a: [1, [2, 3]\n  ]\n", lambda e: e.append("a", 4), "spread over lines"),
         ("global: null\n", lambda e: e.insert("global", "b", 2), "refusing to replace"),
     ],
 )

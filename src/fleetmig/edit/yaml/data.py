@@ -3,21 +3,79 @@
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from ruamel.yaml.scalarbool import ScalarBoolean
 
-KeyPath: TypeAlias = tuple[str | int, ...]
+
+@dataclass(frozen=True)
+class Match:
+    """A path segment selecting the sequence item whose mapping has `key: value` (e.g. `[name=app]`)."""
+
+    key: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"[{self.key}={self.value}]"
+
+
+Segment: TypeAlias = str | int | Match
+KeyPath: TypeAlias = tuple[Segment, ...]
+_SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]|\[([^=\]]+)=([^\]]*)\]|(\.)")
 
 
 def keypath(path: str | KeyPath) -> KeyPath:
-    """`global.ameide.cluster` or `spec.steps.0` → tuple; integer segments index sequences."""
+    """`global.ameide.cluster`, `spec.steps.0`, `containers[name=app].image` or `steps[2]` → tuple.
+
+    Integer segments index sequences; `[key=value]` selects the item whose `key` equals `value`.
+    """
     if isinstance(path, tuple):
         return path
-    if not path:
-        return ()
-    return tuple(int(part) if part.isdigit() and str(int(part)) == part else part for part in path.split("."))
+    segments: list[Segment] = []
+    position = 0
+    for match in _SEGMENT.finditer(path):
+        if match.start() != position:
+            raise ValueError(f"cannot parse key path `{path}` at column {position + 1}")
+        position = match.end()
+        plain_key, index, item_key, item_value, _dot = match.groups()
+        if plain_key is not None:
+            segments.append(int(plain_key) if plain_key.isdigit() and str(int(plain_key)) == plain_key else plain_key)
+        elif index is not None:
+            segments.append(int(index))
+        elif item_key is not None:
+            segments.append(Match(item_key, item_value))
+    if position != len(path):
+        raise ValueError(f"cannot parse key path `{path}` at column {position + 1}")
+    return tuple(segments)
+
+
+def resolve(data: Any, path: KeyPath) -> KeyPath | None:
+    """`path` with every Match replaced by an index into `data` (None when something is missing)."""
+    resolved: list[str | int] = []
+    node = data
+    for segment in path:
+        if isinstance(segment, Match):
+            if not isinstance(node, list):
+                return None
+            found = [
+                i
+                for i, item in enumerate(node)
+                if isinstance(item, Mapping) and segment.key in item and str(item[segment.key]) == segment.value
+            ]
+            if not found:
+                return None
+            segment = found[0]
+        if isinstance(node, Mapping):
+            if segment not in node:
+                return None
+        elif not (isinstance(node, list) and isinstance(segment, int) and -len(node) <= segment < len(node)):
+            return None
+        resolved.append(segment)
+        node = node[segment]
+    return tuple(resolved)
 
 
 def dotted(path: KeyPath) -> str:
@@ -63,15 +121,7 @@ def lookup(data: Any, path: KeyPath) -> Any:
 
 
 def contains(data: Any, path: KeyPath) -> bool:
-    node = data
-    for part in path:
-        if isinstance(node, Mapping):
-            if part not in node:
-                return False
-        elif not (isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node)):
-            return False
-        node = node[part]
-    return True
+    return resolve(data, path) is not None
 
 
 def with_inserted(
@@ -98,15 +148,26 @@ def with_inserted(
     return mapping
 
 
+def replaced(data: Any, path: KeyPath, value: Any) -> Any:
+    """A copy of `data` with the node at `path` replaced by `value` (in place, order kept)."""
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    copy: Any = list(data) if isinstance(data, list) else dict(data)
+    copy[head] = replaced(copy[head], rest, value)
+    return copy
+
+
 def without(data: Any, path: KeyPath) -> Any:
     """A copy of `data` without the entry at `path`."""
     head, rest = path[0], path[1:]
     if isinstance(data, list):
+        assert isinstance(head, int), "resolve() item selectors first"
         copy = list(data)
         if rest:
-            copy[int(head)] = without(copy[int(head)], rest)
+            copy[head] = without(copy[head], rest)
         else:
-            del copy[int(head)]
+            del copy[head]
         return copy
     mapping = dict(data)
     if rest:

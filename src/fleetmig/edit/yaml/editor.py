@@ -1,13 +1,15 @@
 """Surgical edits of YAML text: locate with ruamel.yaml, splice the original lines, prove the result.
 
-Every operation builds new text from the untouched original lines plus the few lines it must add or
-remove, then re-parses that text and checks it against the intended data and the old comments
-before accepting it. If anything does not hold, the editor raises `EditRefused` and keeps the old
-text: it never hands back a degraded file.
+Every operation builds new text from the untouched original lines plus the few lines it must add,
+change or remove, then re-parses that text and checks it against the intended data and the old
+comments before accepting it. If anything does not hold, the editor raises `EditRefused` and keeps
+the old text: it never hands back a degraded file. Every operation is idempotent: asking for a
+state the file is already in changes nothing.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,15 +20,18 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from fleetmig.edit.yaml import emit
 from fleetmig.edit.yaml.data import (
     KeyPath,
+    Match,
     canonical,
-    contains,
     dotted,
     keypath,
     lookup,
     plain,
+    replaced,
+    resolve,
     with_inserted,
     without,
 )
+from fleetmig.edit.yaml.locate import Entry, Item, mapping_entries, own_keys, sequence_items
 from fleetmig.edit.yaml.parse import load_documents
 from fleetmig.edit.yaml.source import (
     BOM,
@@ -34,25 +39,21 @@ from fleetmig.edit.yaml.source import (
     comment_texts,
     decode,
     indent_of,
-    is_blank,
-    is_comment,
     is_document_marker,
     line_body,
     split_lines,
 )
 from fleetmig.errors import EditRefused, InputError
 
+_ANCHOR = re.compile(r"(?:^|[\s\[{,])&([^\s\[\]{},]+)")
+_ALIAS = re.compile(r"(?:^|[\s\[{,:])\*([^\s\[\]{},]+)")
+
 
 @dataclass(frozen=True)
-class Entry:
-    """One key of a block mapping and the lines it owns (0-based, inclusive)."""
-
-    key: str
-    key_line: int
-    column: int
-    head_start: int
-    end: int
-    on_dash_line: bool
+class _Splice:
+    start: int  # first replaced line
+    stop: int  # one past the last replaced line
+    lines: list[str]
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,15 @@ class _Point:
 
 
 @dataclass(frozen=True)
-class _Splice:
-    start: int  # first replaced line
-    stop: int  # one past the last replaced line
-    lines: list[str]
+class _Block:
+    """The lines of one mapping entry or sequence item: head comments, first line, last line."""
+
+    head_start: int
+    first: int  # the key line or the dash line
+    end: int
+    column: int  # of the key, or of the dash
+    value_line: int  # where the value's text starts
+    value_column: int
 
 
 class YamlEditor:
@@ -88,7 +94,8 @@ class YamlEditor:
             self.bom = data.startswith(BOM)
             text = data.removeprefix(BOM)
         self._original = text
-        self._load(split_lines(text))
+        self.lines = split_lines(text)
+        self.docs = load_documents(text, path) or [None]
         self.newline = LineStyle.of(text).newline
         self.style = self._detect_style()
 
@@ -104,40 +111,82 @@ class YamlEditor:
     def changed(self) -> bool:
         return self.text != self._original
 
-    def data(self, doc: int = 0) -> Any:
-        return plain(self._doc(doc))
-
-    def has(self, path: str | KeyPath, doc: int = 0) -> bool:
-        return contains(self._doc(doc), keypath(path))
-
-    def get(self, path: str | KeyPath, doc: int = 0) -> Any:
-        path = keypath(path)
-        if not contains(self._doc(doc), path):
-            raise KeyError(dotted(path))
-        return plain(lookup(self._doc(doc), path))
-
-    def line_of(self, path: str | KeyPath, doc: int = 0) -> int:
-        """1-based line of the key at `path` (or of the document start for the root)."""
-        path = keypath(path)
-        if not path:
-            return 1
-        parent = lookup(self._doc(doc), path[:-1])
-        last = path[-1]
-        if isinstance(parent, CommentedSeq) and isinstance(last, int):
-            return int(parent.lc.item(last)[0]) + 1
-        return int(parent.lc.key(last)[0]) + 1
-
-    def entries(self, path: str | KeyPath = (), doc: int = 0) -> list[Entry]:
-        """The entries of the block mapping at `path`, with the lines each one owns."""
-        path = keypath(path)
-        node = lookup(self._doc(doc), path) if path else self._doc(doc)
-        return self._entries(self._block_mapping(node, path))
-
     @property
     def document_count(self) -> int:
         return len(self.docs)
 
+    def data(self, doc: int = 0) -> Any:
+        return plain(self._doc(doc))
+
+    def has(self, path: str | KeyPath, doc: int = 0) -> bool:
+        return resolve(self._doc(doc), keypath(path)) is not None
+
+    def get(self, path: str | KeyPath, doc: int = 0) -> Any:
+        return plain(self._node(self._resolved(path, doc), doc))
+
+    def line_of(self, path: str | KeyPath, doc: int = 0) -> int:
+        """1-based line of the key (or sequence item) at `path`; 1 for the root."""
+        resolved = self._resolved(path, doc)
+        if not resolved:
+            return 1
+        holder = self._node(resolved[:-1], doc)
+        last = resolved[-1]
+        if isinstance(holder, CommentedSeq) and isinstance(last, int):
+            return int(holder.lc.item(last)[0]) + 1
+        return int(holder.lc.key(last)[0]) + 1
+
+    def entries(self, path: str | KeyPath = (), doc: int = 0) -> list[Entry]:
+        """The entries of the block mapping at `path`, with the lines each one owns."""
+        resolved = self._resolved(path, doc)
+        return mapping_entries(self.lines, self._block_mapping(self._node(resolved, doc), resolved))
+
+    def items(self, path: str | KeyPath, doc: int = 0) -> list[Item]:
+        """The items of the block sequence at `path`, with the lines each one owns."""
+        resolved = self._resolved(path, doc)
+        node = self._node(resolved, doc)
+        if not isinstance(node, CommentedSeq) or node.fa.flow_style() or not node:
+            raise EditRefused(f"`{dotted(resolved)}` is not a non-empty block sequence", self.path)
+        found = sequence_items(self.lines, node)
+        if found is None:
+            raise EditRefused(f"`{dotted(resolved)}` has items that start on the line after their dash", self.path)
+        return found
+
     # ------------------------------------------------------------------ edits
+    def set(self, path: str | KeyPath, value: Any, doc: int = 0) -> None:
+        """Give the node at `path` this value: a scalar in place, keeping its quoting style where
+        the value allows; anything else by re-emitting the value in the surrounding style. A
+        missing key is inserted (with missing parents)."""
+        path = keypath(path)
+        value = _plain_value(value)
+        resolved = resolve(self._doc(doc), path)
+        if resolved is None:
+            if not path or not isinstance(path[-1], str):
+                raise EditRefused(f"`{dotted(path)}` does not exist", self.path)
+            self.insert(path[:-1], path[-1], value, doc=doc)
+            return
+        if not resolved:
+            raise EditRefused("replacing a whole document is not a surgical edit", self.path)
+        old = self.get(resolved, doc)
+        if canonical(old) == canonical(value):
+            return
+        block = self._block(resolved, doc)
+        self._refuse_anchored(block, resolved)
+        expected = self._expected(doc, replaced(self.data(doc), resolved, value))
+        inline = self._inline_scalar(block, old, value)
+        if inline is not None:
+            start, stop = inline
+            line = self.lines[block.value_line]
+            new = line[:start] + emit.restyled(value, line[start:stop], self.style) + line[stop:]
+            self._commit([_Splice(block.value_line, block.value_line + 1, [new])], expected, where=dotted(resolved))
+            return
+        holder = self._node(resolved[:-1], doc)
+        if _is_flow(holder):
+            raise EditRefused(f"`{dotted(resolved)}` sits inside a flow collection", self.path, block.first + 1)
+        new_lines = self._value_lines(block, resolved, value)
+        removed = comment_texts(self.lines[block.first : block.end + 1])
+        splice = _Splice(block.first, block.end + 1, self._terminated(new_lines, block.first))
+        self._commit([splice], expected, where=dotted(resolved), removed_comments=removed)
+
     def insert(
         self,
         parent: str | KeyPath,
@@ -152,26 +201,27 @@ class YamlEditor:
         """Add `key: value` to the mapping at `parent`, creating missing parent mappings.
 
         New keys go at the end of the mapping unless `before`/`after` names a sibling. `comment`
-        becomes a head comment owned by the new key.
+        becomes a head comment owned by the new key. Inserting a key that already holds an equal
+        value changes nothing; a different value is refused (use `set`).
         """
-        parent = keypath(parent)
-        root = self._doc(doc)
-        if contains(root, (*parent, key)):
-            raise EditRefused(f"`{dotted((*parent, key))}` already exists", self.path)
+        value = _plain_value(value)
+        parent = self._resolved_prefix(keypath(parent), doc)
+        if self.has((*parent, key), doc):
+            if canonical(self.get((*parent, key), doc)) == canonical(value):
+                return
+            raise EditRefused(f"`{dotted((*parent, key))}` already exists with another value", self.path)
         existing, missing = self._deepest_mapping(parent, doc)
+        if missing and (before or after):
+            raise EditRefused(f"cannot place `{key}` relative to a sibling in a mapping that does not exist", self.path)
         nested: Any = value
         name = key
         for segment in reversed(missing):
             nested, name = {name: nested}, str(segment)
-        if missing and (before or after):
-            raise EditRefused(f"cannot place `{key}` relative to a sibling in a mapping that does not exist", self.path)
         point = self._insertion_point(existing, doc, before=before, after=after)
         new_lines = emit.block(name, nested, point.column, self.style)
         if comment:
             new_lines = [f"{' ' * point.column}# {text}".rstrip() for text in comment.splitlines()] + new_lines
-        expected = self._expected(
-            doc, with_inserted(self.data(doc), parent, key, plain_value(value), before=before, after=after)
-        )
+        expected = self._expected(doc, with_inserted(self.data(doc), parent, key, value, before=before, after=after))
         self._commit(point.splices(self._terminated(new_lines, point.at)), expected, where=dotted((*parent, key)))
 
     def ensure_mapping(self, path: str | KeyPath, doc: int = 0) -> None:
@@ -182,7 +232,7 @@ class YamlEditor:
         """
         path = keypath(path)
         if self.has(path, doc):
-            node = lookup(self._doc(doc), path)
+            node = self._node(self._resolved(path, doc), doc)
             if node is None or isinstance(node, CommentedMap):
                 return
             raise EditRefused(
@@ -194,148 +244,238 @@ class YamlEditor:
             raise EditRefused("a mapping path must end in a key name", self.path)
         self.insert(path[:-1], path[-1], {}, doc=doc)
 
-    def add_comment(self, path: str | KeyPath, text: str, doc: int = 0) -> None:
-        """Add a comment line directly above the key at `path` (it joins the key's own head comments)."""
+    def delete(self, path: str | KeyPath, doc: int = 0) -> None:
+        """Remove a key (with its head comments and value block) or a sequence item; absent is done."""
+        resolved = resolve(self._doc(doc), keypath(path))
+        if resolved is None:
+            return
+        if not resolved:
+            raise EditRefused("deleting a whole document is not supported", self.path)
+        holder = self._node(resolved[:-1], doc)
+        expected = self._expected(doc, without(self.data(doc), resolved))
+        where = dotted(resolved)
+        if _is_flow(holder):
+            if not isinstance(resolved[-1], int):
+                raise EditRefused(
+                    f"`{where}` sits in a flow mapping; edits inside flow style are not supported", self.path
+                )
+            self._commit(self._flow_rebuild(resolved[:-1], doc, drop=resolved[-1]), expected, where=where)
+            return
+        block = self._block(resolved, doc)
+        if isinstance(holder, CommentedMap) and self.lines[block.first][: block.column].strip():
+            raise EditRefused(f"`{where}` shares its line with a sequence dash", self.path, block.first + 1)
+        self._refuse_if_aliased(block.head_start, block.end, where)
+        removed = comment_texts(self.lines[block.head_start : block.end + 1])
+        splices = [_Splice(block.head_start, block.end + 1, [])]
+        if len(holder) == 1:
+            splices = self._emptied(resolved[:-1], holder, block, doc)
+        self._commit(splices, expected, where=where, removed_comments=removed)
+
+    def rename(self, path: str | KeyPath, new_key: str, doc: int = 0) -> None:
+        """Rename the key at `path`, in place (its comments and value stay as they are)."""
         path = keypath(path)
-        if not path or isinstance(path[-1], int):
-            raise EditRefused("comments can only be attached to mapping keys", self.path)
-        entry = self._entry(path, doc)
-        line = f"{' ' * entry.column}# {text}".rstrip()
-        if entry.on_dash_line:
-            raise EditRefused(f"`{dotted(path)}` shares its line with a sequence dash", self.path, entry.key_line + 1)
-        self._commit(
-            [_Splice(entry.key_line, entry.key_line, [line + self._newline_near(entry.key_line)])],
-            [plain(d) for d in self.docs],
-            where=dotted(path),
-        )
+        resolved = resolve(self._doc(doc), path)
+        if resolved is None:
+            if self.has((*path[:-1], new_key), doc):
+                return
+            raise EditRefused(f"`{dotted(path)}` does not exist", self.path)
+        holder = self._node(resolved[:-1], doc)
+        if not isinstance(holder, CommentedMap) or not isinstance(resolved[-1], str):
+            raise EditRefused(f"`{dotted(resolved)}` is not a mapping key", self.path)
+        if new_key == resolved[-1]:
+            return
+        if new_key in holder:
+            raise EditRefused(f"`{dotted((*resolved[:-1], new_key))}` already exists", self.path)
+        line, column = (int(v) for v in holder.lc.key(resolved[-1]))
+        renamed = _rename_key(self.lines[line], column, new_key, self.style)
+        parent_data = self.get(resolved[:-1], doc)
+        renamed_data = {(new_key if k == resolved[-1] else k): v for k, v in parent_data.items()}
+        expected = self._expected(doc, replaced(self.data(doc), resolved[:-1], renamed_data))
+        self._commit([_Splice(line, line + 1, [renamed])], expected, where=dotted(resolved))
 
     def move(self, source: str | KeyPath, target: str | KeyPath, doc: int = 0) -> None:
         """Move the entry at `source` (with its head comments and value block) to `target`.
 
         `target` is the full new path; its last segment is the new key name. The block is
-        re-indented to its new depth; missing parent mappings are created.
+        re-indented to its new depth and missing parent mappings are created. A target inside the
+        source (`global` → `global.ameide.global`) nests the value one level deeper in place.
         """
         source, target = keypath(source), keypath(target)
-        if target[: len(source)] == source:
-            raise EditRefused(f"cannot move `{dotted(source)}` inside itself", self.path)
+        if not isinstance(target[-1], str) or any(not isinstance(s, str) for s in target):
+            raise EditRefused("a move target must be a path of key names", self.path)
+        resolved = resolve(self._doc(doc), source)
+        if resolved is None:
+            if self.has(target, doc):
+                return  # already moved
+            raise EditRefused(f"`{dotted(source)}` does not exist", self.path)
+        if target[: len(resolved)] == resolved and len(target) > len(resolved):
+            self._nest(resolved, target[len(resolved) :], doc)
+            return
         if self.has(target, doc):
             raise EditRefused(f"`{dotted(target)}` already exists", self.path)
-        if not isinstance(target[-1], str):
-            raise EditRefused("the target of a move must end in a key name", self.path)
-        entry = self._entry(source, doc)
-        if entry.on_dash_line:
-            raise EditRefused(f"`{dotted(source)}` shares its line with a sequence dash", self.path, entry.key_line + 1)
-        siblings = lookup(self._doc(doc), source[:-1]) if len(source) > 1 else self._doc(doc)
-        if len(siblings) == 1:
-            raise EditRefused(f"moving `{dotted(source)}` would leave its parent mapping empty", self.path)
-        value = self.get(source, doc)
-        remaining = without(self.data(doc), source)
-        parent = target[:-1]
-        existing, missing = self._deepest_mapping(parent, doc)
-        point = self._insertion_point(existing, doc)
-        column, at = point.column, point.at
-        if entry.head_start <= at <= entry.end + 1 and point.rewrite is None:
-            at = entry.head_start  # the target follows the source directly: land where it was
-            point = _Point(column, at)
-        step = self.style.indent
-        depth = column + step * len(missing)
-        moved = _reindent(self.lines[entry.head_start : entry.end + 1], depth - entry.column, self.path)
-        key_index = entry.key_line - entry.head_start
-        moved[key_index] = _rename_key(moved[key_index], depth, str(target[-1]), self.style)
-        parents = [f"{' ' * (column + step * i)}{emit.key(str(seg), self.style)}:" for i, seg in enumerate(missing)]
-        new_lines = self._terminated(parents, at) + moved
-        if moved and not moved[-1].endswith(("\n", "\r")):
-            new_lines[-1] += self.newline
+        entry = self._movable_entry(resolved, doc)
+        value = self.get(resolved, doc)
+        remaining = without(self.data(doc), resolved)
+        parent = self._resolved_prefix(target[:-1], doc)
+        point, moved = self._placement(entry, self.lines, parent, str(target[-1]), doc)
+        if entry.head_start <= point.at <= entry.end + 1 and point.rewrite is None:
+            point = _Point(point.column, entry.head_start)  # lands where it was: splice around the hole
         expected = self._expected(doc, with_inserted(remaining, parent, str(target[-1]), value))
-        splices = [_Splice(entry.head_start, entry.end + 1, []), *point.splices(new_lines)]
-        self._commit(splices, expected, where=f"{dotted(source)} → {dotted(target)}")
+        splices = [_Splice(entry.head_start, entry.end + 1, []), *point.splices(self._terminated(moved, point.at))]
+        self._commit(splices, expected, where=f"{dotted(resolved)} → {dotted(target)}")
 
-    # ------------------------------------------------------------------ internals
-    def _load(self, lines: list[str]) -> None:
-        self.lines = lines
-        self.docs = load_documents("".join(lines), self.path)
-        if not self.docs:
-            self.docs = [None]
+    def move_to(
+        self, other: YamlEditor, source: str | KeyPath, target: str | KeyPath, doc: int = 0, target_doc: int = 0
+    ) -> None:
+        """Move the entry at `source` in this file to `target` in `other`, comments travelling with it."""
+        source, target = keypath(source), keypath(target)
+        if not target or any(not isinstance(s, str) for s in target):
+            raise EditRefused("a move target must be a path of key names", other.path)
+        resolved = resolve(self._doc(doc), source)
+        if resolved is None:
+            if other.has(target, target_doc):
+                return
+            raise EditRefused(f"`{dotted(source)}` does not exist", self.path)
+        if other.has(target, target_doc):
+            raise EditRefused(f"`{dotted(target)}` already exists", other.path)
+        entry = self._movable_entry(resolved, doc)
+        value = self.get(resolved, doc)
+        lines = [line_body(line) + other.newline for line in self.lines]  # the target file's line endings
+        parent = other._resolved_prefix(target[:-1], target_doc)
+        point, moved = other._placement(entry, lines, parent, str(target[-1]), target_doc)
+        expected = other._expected(target_doc, with_inserted(other.data(target_doc), parent, str(target[-1]), value))
+        saved = (list(other.lines), other.docs)
+        other._commit(point.splices(other._terminated(moved, point.at)), expected, where=dotted(target))
+        try:
+            self.delete(resolved, doc)
+        except EditRefused:
+            other.lines, other.docs = saved
+            raise
 
+    def append(self, path: str | KeyPath, item: Any, doc: int = 0, *, unique: bool = True) -> None:
+        """Append `item` to the sequence at `path` (block or one-line flow style), creating it if
+        missing. With `unique` (the default) an item that is already there is not added again."""
+        path = keypath(path)
+        item = _plain_value(item)
+        resolved = resolve(self._doc(doc), path)
+        if resolved is None:
+            if not path or not isinstance(path[-1], str):
+                raise EditRefused(f"`{dotted(path)}` does not exist", self.path)
+            self.insert(path[:-1], path[-1], [item], doc=doc)
+            return
+        node = self._node(resolved, doc)
+        if node is not None and not isinstance(node, CommentedSeq):
+            raise EditRefused(f"`{dotted(resolved)}` holds a {type(plain(node)).__name__}, not a list", self.path)
+        current = self.get(resolved, doc) or []
+        if unique and any(canonical(existing) == canonical(item) for existing in current):
+            return
+        expected = self._expected(doc, replaced(self.data(doc), resolved, [*current, item]))
+        where = dotted(resolved)
+        if node is None or _is_flow(node) or not node:
+            if node is None:
+                self.set(resolved, [item], doc)
+                return
+            self._commit(self._flow_rebuild(resolved, doc, add=item), expected, where=where)
+            return
+        items = self.items(resolved, doc)
+        last = items[-1]
+        new_lines = emit.sequence([item], last.dash_column, self.style)
+        self._commit(
+            [_Splice(last.end + 1, last.end + 1, self._terminated(new_lines, last.end + 1))], expected, where=where
+        )
+
+    def add_comment(self, path: str | KeyPath, text: str, doc: int = 0) -> None:
+        """Add a comment line directly above the key at `path` (it joins the key's own head comments)."""
+        resolved = self._resolved(path, doc)
+        if not resolved or isinstance(resolved[-1], int):
+            raise EditRefused("comments can only be attached to mapping keys", self.path)
+        entry = self._entry(resolved, doc)
+        if entry.on_dash_line:
+            raise EditRefused(
+                f"`{dotted(resolved)}` shares its line with a sequence dash", self.path, entry.key_line + 1
+            )
+        line = f"{' ' * entry.column}# {text}".rstrip() + self._newline_near(entry.key_line)
+        self._commit(
+            [_Splice(entry.key_line, entry.key_line, [line])],
+            self._expected(doc, self.data(doc)),
+            where=dotted(resolved),
+        )
+
+    # ------------------------------------------------------------------ locating
     def _doc(self, doc: int) -> Any:
         if not -len(self.docs) <= doc < len(self.docs):
             raise EditRefused(f"document {doc} does not exist ({len(self.docs)} in the file)", self.path)
         return self.docs[doc]
 
-    def _expected(self, doc: int, data: Any) -> list[Any]:
-        docs = [plain(d) for d in self.docs]
-        docs[doc] = data
-        return docs
+    def _resolved(self, path: str | KeyPath, doc: int) -> KeyPath:
+        path = keypath(path)
+        resolved = resolve(self._doc(doc), path)
+        if resolved is None:
+            raise KeyError(dotted(path))
+        return resolved
+
+    def _resolved_prefix(self, path: KeyPath, doc: int) -> KeyPath:
+        """Resolve item selectors in the existing part of `path`; the rest stays as written."""
+        for length in range(len(path), -1, -1):
+            head = resolve(self._doc(doc), path[:length])
+            if head is not None:
+                tail = path[length:]
+                if any(isinstance(s, Match) for s in tail):
+                    raise EditRefused(f"no item matches `{dotted(path[: length + 1])}`", self.path)
+                return (*head, *tail)
+        return path
+
+    def _node(self, resolved: KeyPath, doc: int) -> Any:
+        return lookup(self._doc(doc), resolved) if resolved else self._doc(doc)
 
     def _block_mapping(self, node: Any, path: KeyPath) -> CommentedMap:
+        name = dotted(path) or "<root>"
         if not isinstance(node, CommentedMap):
-            raise EditRefused(f"`{dotted(path) or '<root>'}` is not a mapping", self.path)
-        if node.fa.flow_style() or not node:
-            line = node.lc.line + 1 if node.lc.line is not None else None
-            raise EditRefused(
-                f"`{dotted(path) or '<root>'}` is a flow mapping; edits inside flow style are not supported yet",
-                self.path,
-                line,
-            )
+            raise EditRefused(f"`{name}` is not a mapping", self.path)
+        line = node.lc.line + 1 if node.lc.line is not None else None
+        if _is_flow(node) or not node:
+            raise EditRefused(f"`{name}` is a flow mapping; edits inside flow style are not supported", self.path, line)
         if getattr(node, "merge", None):
-            raise EditRefused(
-                f"`{dotted(path) or '<root>'}` uses a `<<` merge key; editing it could change merged values",
-                self.path,
-                node.lc.line + 1,
-            )
+            raise EditRefused(f"`{name}` uses a `<<` merge key; editing it could change merged values", self.path, line)
         return node
 
-    def _entries(self, mapping: CommentedMap) -> list[Entry]:
-        keys = list(mapping.keys())
-        positions = [tuple(mapping.lc.key(k)) for k in keys]
-        column = positions[0][1]
-        heads: list[int] = []
-        dash: list[bool] = []
-        for line, col in positions:
-            on_dash = bool(self.lines[line][:col].strip())
-            start = line
-            while (
-                not on_dash
-                and start > 0
-                and is_comment(self.lines[start - 1])
-                and indent_of(self.lines[start - 1]) <= col
-            ):
-                start -= 1
-            heads.append(start)
-            dash.append(on_dash)
-        region_end = self._region_end(positions[-1][0], column)
-        entries = []
-        for i, key in enumerate(keys):
-            boundary = heads[i + 1] if i + 1 < len(keys) else region_end
-            end = boundary - 1
-            while end > positions[i][0] and (
-                is_blank(self.lines[end]) or (is_comment(self.lines[end]) and indent_of(self.lines[end]) <= column)
-            ):
-                end -= 1
-            entries.append(Entry(str(key), positions[i][0], positions[i][1], heads[i], end, dash[i]))
-        return entries
-
-    def _region_end(self, last_key_line: int, column: int) -> int:
-        """One past the last line that can belong to a mapping whose keys sit at `column`."""
-        index = last_key_line + 1
-        while index < len(self.lines):
-            line = self.lines[index]
-            if is_document_marker(line):
-                break
-            if not is_blank(line) and not is_comment(line) and indent_of(line) < column:
-                break
-            index += 1
-        return index
-
-    def _entry(self, path: KeyPath, doc: int) -> Entry:
-        root = self._doc(doc)
-        if not contains(root, path):
-            raise EditRefused(f"`{dotted(path)}` does not exist", self.path)
-        parent = lookup(root, path[:-1]) if len(path) > 1 else root
-        for entry in self._entries(self._block_mapping(parent, path[:-1])):
-            if entry.key == str(path[-1]):
+    def _entry(self, resolved: KeyPath, doc: int) -> Entry:
+        holder = self._block_mapping(self._node(resolved[:-1], doc), resolved[:-1])
+        for entry in mapping_entries(self.lines, holder):
+            if entry.key == str(resolved[-1]):
                 return entry
-        raise EditRefused(f"`{dotted(path)}` could not be located", self.path)
+        raise EditRefused(f"`{dotted(resolved)}` could not be located", self.path)
+
+    def _block(self, resolved: KeyPath, doc: int) -> _Block:
+        holder = self._node(resolved[:-1], doc)
+        last = resolved[-1]
+        if isinstance(holder, CommentedSeq) and isinstance(last, int):
+            value_line, value_column = (int(v) for v in holder.lc.item(last))
+            if _is_flow(holder):
+                return _Block(value_line, value_line, value_line, value_column, value_line, value_column)
+            item = self.items(resolved[:-1], doc)[last]
+            return _Block(item.head_start, item.dash_line, item.end, item.dash_column, value_line, value_column)
+        if _is_flow(holder):
+            line, column = (int(v) for v in holder.lc.key(last))
+            value_line, value_column = (int(v) for v in holder.lc.value(last))
+            return _Block(line, line, value_line, column, value_line, value_column)
+        entry = self._entry(resolved, doc)
+        value_line, value_column = (int(v) for v in holder.lc.value(last))
+        return _Block(entry.head_start, entry.key_line, entry.end, entry.column, value_line, value_column)
+
+    def _movable_entry(self, resolved: KeyPath, doc: int) -> Entry:
+        if not isinstance(resolved[-1], str):
+            raise EditRefused(f"`{dotted(resolved)}` is a sequence item; only mapping entries move", self.path)
+        entry = self._entry(resolved, doc)
+        if entry.on_dash_line:
+            raise EditRefused(
+                f"`{dotted(resolved)}` shares its line with a sequence dash", self.path, entry.key_line + 1
+            )
+        holder = self._node(resolved[:-1], doc)
+        if len(holder) == 1:
+            raise EditRefused(f"moving `{dotted(resolved)}` would leave its parent mapping empty", self.path)
+        self._refuse_if_aliased(entry.head_start, entry.end, dotted(resolved))
+        return entry
 
     def _deepest_mapping(self, parent: KeyPath, doc: int) -> tuple[KeyPath, KeyPath]:
         """Split `parent` into the longest existing prefix and the segments still to create."""
@@ -346,7 +486,7 @@ class YamlEditor:
                 node = node[segment]
                 continue
             if not isinstance(node, CommentedMap) or segment not in node:
-                if isinstance(segment, int):
+                if not isinstance(segment, str):
                     raise EditRefused(f"`{dotted(child_path)}` does not exist", self.path)
                 return parent[:index], parent[index:]
             node = node[segment]
@@ -363,13 +503,12 @@ class YamlEditor:
         self, parent: KeyPath, doc: int, *, before: str | None = None, after: str | None = None
     ) -> _Point:
         """Where keys added to the mapping at `parent` go, and at which column."""
-        root = self._doc(doc)
-        node = lookup(root, parent) if parent else root
+        node = self._node(parent, doc)
         if node is None and not parent:
             return _Point(0, self._document_end(doc))
         if node is None or (isinstance(node, CommentedMap) and not node):  # `key:` or `key: {}`
             return self._empty_value_point(parent, doc)
-        entries = self._entries(self._block_mapping(node, parent))
+        entries = mapping_entries(self.lines, self._block_mapping(node, parent))
         column = entries[0].column
         if before is None and after is None:
             return _Point(column, entries[-1].end + 1)
@@ -386,11 +525,11 @@ class YamlEditor:
     def _empty_value_point(self, parent: KeyPath, doc: int) -> _Point:
         """Children for a key whose value is empty (`key:`) or `{}`: they go on the next lines, and
         a `{}` is removed from the key's line (its comment stays)."""
-        holder = lookup(self._doc(doc), parent[:-1]) if len(parent) > 1 else self._doc(doc)
+        holder = self._node(parent[:-1], doc)
         if not isinstance(holder, CommentedMap):
             raise EditRefused(f"`{dotted(parent)}` is not a mapping key", self.path)
-        key_line, key_col = holder.lc.key(parent[-1])
-        value_line, value_col = holder.lc.value(parent[-1])
+        key_line, key_col = (int(v) for v in holder.lc.key(parent[-1]))
+        value_line, value_col = (int(v) for v in holder.lc.value(parent[-1]))
         column = key_col + self.style.indent
         body = line_body(self.lines[key_line])
         if holder[parent[-1]] is None:
@@ -401,27 +540,186 @@ class YamlEditor:
                     f"`{dotted(parent)}` is `{value_text}`; refusing to replace it", self.path, key_line + 1
                 )
             return _Point(column, key_line + 1)
-        line = line_body(self.lines[value_line])
-        close = line.find("}", value_col)
-        if (
-            value_line != key_line
-            or close < 0
-            or line[value_col : value_col + 1] != "{"
-            or line[value_col + 1 : close].strip()
-        ):
+        rewritten = self._without_empty_flow(value_line, value_col, "{}")
+        if value_line != key_line or rewritten is None:
             raise EditRefused(f"`{dotted(parent)}` is a flow mapping spread over lines", self.path, key_line + 1)
+        return _Point(column, key_line + 1, (key_line, rewritten))
+
+    def _without_empty_flow(self, line_index: int, column: int, brackets: str) -> str | None:
+        """The line with the empty `{}`/`[]` at `column` removed (its comment kept), if it is one."""
+        line = line_body(self.lines[line_index])
+        close = line.find(brackets[1], column)
+        if close < 0 or line[column : column + 1] != brackets[0] or line[column + 1 : close].strip():
+            return None
         rest = line[close + 1 :]
-        rewritten = line[:value_col].rstrip() + (rest if rest.strip() else "")
-        ending = self.lines[key_line][len(line) :]
-        return _Point(column, key_line + 1, (key_line, rewritten + ending))
+        return line[:column].rstrip() + (rest if rest.strip() else "") + self.lines[line_index][len(line) :]
 
     def _document_end(self, doc: int) -> int:
         """Line index at which content appended to an empty document goes."""
-        markers = [i for i, line in enumerate(self.lines) if is_document_marker(line)]
         if len(self.docs) == 1:
-            trailing = [i for i in markers if line_body(self.lines[i]).startswith("...")]
+            trailing = [
+                i for i, line in enumerate(self.lines) if line_body(line).startswith("...") and is_document_marker(line)
+            ]
             return trailing[0] if trailing else len(self.lines)
         raise EditRefused(f"document {doc} is empty; adding content to it is not supported", self.path)
+
+    # ------------------------------------------------------------------ building new text
+    def _placement(
+        self, entry: Entry, lines: list[str], parent: KeyPath, name: str, doc: int
+    ) -> tuple[_Point, list[str]]:
+        """Where a moved entry lands in this file, and its lines re-indented and renamed."""
+        existing, missing = self._deepest_mapping(parent, doc)
+        point = self._insertion_point(existing, doc)
+        step = self.style.indent
+        depth = point.column + step * len(missing)
+        moved = _reindent(lines[entry.head_start : entry.end + 1], depth - entry.column, self.path)
+        key_index = entry.key_line - entry.head_start
+        moved[key_index] = _rename_key(moved[key_index], depth, name, self.style)
+        parents = [
+            f"{' ' * (point.column + step * i)}{emit.key(str(seg), self.style)}:" for i, seg in enumerate(missing)
+        ]
+        return point, [*parents, *[line.rstrip("\r\n") for line in moved]]
+
+    def _nest(self, resolved: KeyPath, rest: KeyPath, doc: int) -> None:
+        """`key: V` → `key: {rest…: V}`: the value moves deeper under new keys, in place."""
+        entry = self._entry(resolved, doc)
+        if entry.on_dash_line:
+            raise EditRefused(
+                f"`{dotted(resolved)}` shares its line with a sequence dash", self.path, entry.key_line + 1
+            )
+        holder = self._node(resolved[:-1], doc)
+        value = self.get(resolved, doc)
+        nested: Any = value
+        for segment in reversed(rest):
+            nested = {segment: nested}
+        expected = self._expected(doc, replaced(self.data(doc), resolved, nested))
+        body = line_body(self.lines[entry.key_line])
+        value_line, value_column = (int(v) for v in holder.lc.value(resolved[-1]))
+        head, inline = body, ""
+        if value is not None and value_line == entry.key_line and value_column < len(body):
+            # The value (or its anchor, tag or block-scalar header) starts on the key line: it moves
+            # with the value to the innermost new key, and the key line keeps only the key.
+            head, inline = body[:value_column].rstrip(), body[value_column:]
+        step = self.style.indent
+        parents = [
+            f"{' ' * (entry.column + step * (i + 1))}{emit.key(str(seg), self.style)}:" for i, seg in enumerate(rest)
+        ]
+        if inline:
+            parents[-1] += " " + inline
+        below = _reindent(self.lines[entry.key_line + 1 : entry.end + 1], step * len(rest), self.path)
+        new_lines = [*self._terminated([head, *parents], entry.key_line), *below]
+        where = f"{dotted(resolved)} → {dotted((*resolved, *rest))}"
+        self._commit([_Splice(entry.key_line, entry.end + 1, new_lines)], expected, where=where)
+
+    def _value_lines(self, block: _Block, resolved: KeyPath, value: Any) -> list[str]:
+        """New lines for an entry or item whose whole value is replaced; the key keeps its own text
+        (quoting) and the first line keeps its trailing comment."""
+        first = line_body(self.lines[block.first])
+        comment = _trailing_comment(first, block.column)
+        if isinstance(resolved[-1], int):
+            lines = emit.sequence([value], block.column, self.style)
+        else:
+            lines = emit.block(str(resolved[-1]), value, block.column, self.style)
+            old_key = first[block.column : block.column + _key_token_end(first[block.column :])]
+            new_key = emit.key(str(resolved[-1]), self.style)
+            lines[0] = first[: block.column] + old_key + lines[0][block.column + len(new_key) :]
+        if comment:
+            lines[0] += "  " + comment
+        return lines
+
+    def _emptied(self, parent: KeyPath, holder: Any, block: _Block, doc: int) -> list[_Splice]:
+        """Removing the last entry or item: the parent is left as `{}` / `[]` rather than null."""
+        brackets = "{}" if isinstance(holder, CommentedMap) else "[]"
+        if not parent:
+            return [_Splice(block.head_start, block.end + 1, [brackets + self._newline_near(block.head_start)])]
+        grand = self._node(parent[:-1], doc)
+        if not isinstance(grand, CommentedMap):
+            raise EditRefused(f"removing the last entry of `{dotted(parent)}` would leave an empty item", self.path)
+        key_line = int(grand.lc.key(parent[-1])[0])
+        body = line_body(self.lines[key_line])
+        comment = _trailing_comment(body)
+        head = body[: body.rindex(comment)].rstrip() if comment else body.rstrip()
+        rewritten = f"{head} {brackets}" + (f"  {comment}" if comment else "") + self.lines[key_line][len(body) :]
+        return [_Splice(key_line, key_line + 1, [rewritten]), _Splice(block.head_start, block.end + 1, [])]
+
+    def _flow_rebuild(self, seq_path: KeyPath, doc: int, *, drop: int | None = None, add: Any = None) -> list[_Splice]:
+        """Rewrite a one-line flow sequence with an item dropped or added; other items keep their text."""
+        node = self._node(seq_path, doc)
+        if not isinstance(node, CommentedSeq):
+            raise EditRefused(
+                f"`{dotted(seq_path)}` is a flow mapping; edits inside flow style are not supported", self.path
+            )
+        line_index, open_col = int(node.lc.line), int(node.lc.col)
+        body = line_body(self.lines[line_index])
+        if body[open_col : open_col + 1] != "[":
+            raise EditRefused(f"`{dotted(seq_path)}` is not a flow sequence", self.path, line_index + 1)
+        close = _matching_bracket(body, open_col)
+        if close is None:
+            raise EditRefused(f"`{dotted(seq_path)}` is a flow sequence spread over lines", self.path, line_index + 1)
+        inner = body[open_col + 1 : close]
+        tokens = _split_flow(inner)
+        if tokens is None or len(tokens) != len(node):
+            raise EditRefused(
+                f"`{dotted(seq_path)}` has flow items fleetmig cannot split safely", self.path, line_index + 1
+            )
+        pad = " " if inner.startswith(" ") and inner.strip() else ""
+        separator = ", " if ", " in inner or len(tokens) < 2 else ","
+        if drop is not None:
+            tokens = [t for i, t in enumerate(tokens) if i != drop]
+        if add is not None:
+            tokens.append(emit.flow(add, self.style))
+        rebuilt = body[: open_col + 1] + pad + separator.join(tokens) + pad + body[close:]
+        return [_Splice(line_index, line_index + 1, [rebuilt + self.lines[line_index][len(body) :]])]
+
+    def _inline_scalar(self, block: _Block, old: Any, value: Any) -> tuple[int, int] | None:
+        """The column span of a one-line scalar token that can be replaced in place."""
+        if isinstance(old, (dict, list)) or isinstance(value, (dict, list)) or block.end != block.first:
+            return None
+        if isinstance(value, str) and "\n" in value:
+            return None
+        line = line_body(self.lines[block.value_line])
+        start = block.value_column
+        if line[start : start + 1] in ("|", ">", "[", "{", "&", "*", "!") or block.value_line != block.first:
+            return None
+        stop = _scalar_end(line, start)
+        return None if stop is None else (start, stop)
+
+    def _refuse_anchored(self, block: _Block, resolved: KeyPath) -> None:
+        text = line_body(self.lines[block.value_line])[block.value_column :]
+        if text.startswith("&"):
+            name = text[1:].split()[0] if text[1:].split() else ""
+            raise EditRefused(
+                f"`{dotted(resolved)}` carries anchor `&{name}`: changing it would change every alias of it",
+                self.path,
+                block.value_line + 1,
+            )
+        if text.startswith("*"):
+            raise EditRefused(
+                f"`{dotted(resolved)}` is an alias (`{text.split()[0]}`); edit its anchor instead",
+                self.path,
+                block.value_line + 1,
+            )
+
+    def _refuse_if_aliased(self, start: int, end: int, where: str) -> None:
+        """Refuse to take away or reorder a block whose anchors are referenced from elsewhere."""
+        inside = "".join(self.lines[start : end + 1])
+        anchors = set(_ANCHOR.findall(inside))
+        if not anchors:
+            return
+        outside = "".join(self.lines[:start] + self.lines[end + 1 :])
+        used = anchors & set(_ALIAS.findall(outside))
+        if used:
+            name = sorted(used)[0]
+            raise EditRefused(
+                f"anchor `&{name}` in `{where}` is referenced by an alias: moving or removing it would change meaning",
+                self.path,
+                start + 1,
+            )
+
+    def _expected(self, doc: int, data: Any) -> list[Any]:
+        docs = [plain(d) for d in self.docs]
+        docs[doc] = data
+        return docs
 
     def _terminated(self, lines: list[str], at: int) -> list[str]:
         newline = self._newline_near(at)
@@ -437,13 +735,9 @@ class YamlEditor:
                     return line[-1]
         return self.newline
 
+    # ------------------------------------------------------------------ proving
     def _commit(
-        self,
-        splices: list[_Splice],
-        expected: list[Any],
-        *,
-        where: str,
-        removed_comments: list[str] | None = None,
+        self, splices: list[_Splice], expected: list[Any], *, where: str, removed_comments: list[str] | None = None
     ) -> None:
         lines = list(self.lines)
         unterminated = bool(lines) and not lines[-1].endswith(("\n", "\r"))
@@ -454,13 +748,12 @@ class YamlEditor:
         if unterminated and lines and lines[-1] != self.lines[-1]:
             lines[-1] = lines[-1].rstrip("\r\n")  # the file still ends without a line break
         try:
-            new_docs = load_documents("".join(lines), self.path)
+            new_docs = load_documents("".join(lines), self.path) or [None]
         except InputError as err:
             raise EditRefused(
                 f"editing `{where}` would produce invalid YAML ({err.message}); nothing changed", self.path
             ) from None
-        actual = [plain(d) for d in (new_docs or [None])]
-        if canonical(actual) != canonical(expected):
+        if canonical([plain(d) for d in new_docs]) != canonical(expected):
             raise EditRefused(f"editing `{where}` would not produce the intended data; nothing changed", self.path)
         lost = Counter(comment_texts(self.lines)) - Counter(comment_texts(lines)) - Counter(removed_comments or [])
         if lost:
@@ -468,7 +761,7 @@ class YamlEditor:
                 f"editing `{where}` would lose the comment `{next(iter(lost))}`; nothing changed", self.path
             )
         self.lines = lines
-        self.docs = new_docs or [None]
+        self.docs = new_docs
 
     def _detect_style(self) -> emit.Style:
         steps: Counter[int] = Counter()
@@ -476,17 +769,16 @@ class YamlEditor:
         quotes: Counter[str] = Counter()
 
         def walk(node: Any, column: int | None) -> None:
-            if isinstance(node, CommentedMap) and node and not node.fa.flow_style():
-                for key in _own_keys(node):
+            if isinstance(node, CommentedMap) and node and not _is_flow(node):
+                for key in own_keys(node):
                     value = node[key]
                     line, col = node.lc.key(key)
                     if column is not None and col > column:
                         steps[col - column] += 1
-                    if isinstance(value, CommentedSeq) and value and not value.fa.flow_style():
+                    if isinstance(value, CommentedSeq) and value and not _is_flow(value):
                         item_line, _ = value.lc.item(0)
-                        dash_col = indent_of(self.lines[item_line])
                         if item_line != line:
-                            dash[dash_col - col] += 1
+                            dash[indent_of(self.lines[item_line]) - col] += 1
                     walk(value, col)
             elif isinstance(node, CommentedSeq):
                 for item in node:
@@ -505,29 +797,45 @@ class YamlEditor:
         )
 
 
-def _own_keys(node: CommentedMap) -> list[Any]:
-    """Keys written in this mapping (not those a `<<` merge key brings in)."""
-    return [key for key in node if key in node.lc.data]
+def _is_flow(node: Any) -> bool:
+    return isinstance(node, (CommentedMap, CommentedSeq)) and bool(node.fa.flow_style())
 
 
-def plain_value(value: Any) -> Any:
+def _plain_value(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return {str(k): plain_value(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain_value(v) for v in value]
+        return {str(k): _plain_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_value(v) for v in value]
     return value
+
+
+def _trailing_comment(body: str, start: int = 0) -> str:
+    """The `# ...` comment ending a line, skipping quoted text (where `#` is not a comment)."""
+    index = start
+    while index < len(body):
+        char = body[index]
+        if char in "'\"" and (index == start or body[index - 1] in " \t:[{,-"):
+            end = _scalar_end(body, index)
+            if end is None:
+                return ""
+            index = end
+            continue
+        if char == "#" and (index == 0 or body[index - 1] in " \t"):
+            return body[index:].strip()
+        index += 1
+    return ""
 
 
 def _reindent(lines: list[str], delta: int, path: str) -> list[str]:
     out = []
     for line in lines:
-        if is_blank(line):
+        if not line.strip():
             out.append(line)
         elif delta >= 0:
             out.append(" " * delta + line)
         else:
             indent = indent_of(line)
-            if indent < -delta and not is_comment(line):
+            if indent < -delta and not line.lstrip().startswith("#"):
                 raise EditRefused("the block is indented less than the move needs; refusing to re-indent it", path)
             out.append(line[min(indent, -delta) :])
     return out
@@ -536,27 +844,88 @@ def _reindent(lines: list[str], delta: int, path: str) -> list[str]:
 def _rename_key(line: str, column: int, name: str, style: emit.Style) -> str:
     body = line[column:]
     end = _key_token_end(body)
-    current = body[:end]
-    if current.strip("'\"") == name:
+    if body[:end].strip("'\"") == name:
         return line
     return line[:column] + emit.key(name, style) + body[end:]
 
 
 def _key_token_end(body: str) -> int:
     if body[:1] in ("'", '"'):
-        quote = body[0]
-        index = 1
-        while index < len(body):
-            if body[index] == quote:
-                if quote == "'" and body[index + 1 : index + 2] == "'":
-                    index += 2
-                    continue
-                return index + 1
-            index += 2 if quote == '"' and body[index] == "\\" else 1
-        return len(body)
+        end = _scalar_end(body, 0)
+        return end if end is not None else len(body)
     index = 0
     while index < len(body):
         if body[index] == ":" and (index + 1 == len(body) or body[index + 1] in " \t\r\n"):
             return index
         index += 1
     return len(body)
+
+
+def _scalar_end(line: str, start: int) -> int | None:
+    """End column of the scalar token starting at `start`, or None if it continues on later lines."""
+    quote = line[start : start + 1]
+    if quote in ("'", '"'):
+        index = start + 1
+        while index < len(line):
+            char = line[index]
+            if char == quote:
+                if quote == "'" and line[index + 1 : index + 2] == "'":
+                    index += 2
+                    continue
+                return index + 1
+            index += 2 if quote == '"' and char == "\\" else 1
+        return None
+    comment = re.search(r"\s#", line[start:])
+    end = start + comment.start() if comment else len(line)
+    return len(line[:end].rstrip())
+
+
+def _matching_bracket(body: str, open_col: int) -> int | None:
+    depth = 0
+    index = open_col
+    while index < len(body):
+        char = body[index]
+        if char in "'\"":
+            end = _scalar_end(body, index)
+            if end is None:
+                return None
+            index = end
+            continue
+        if char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+            if depth == 0:
+                return index
+        index += 1
+    return None
+
+
+def _split_flow(inner: str) -> list[str] | None:
+    """Top-level comma-separated tokens of a flow sequence's inside, each stripped."""
+    tokens: list[str] = []
+    depth = 0
+    current = ""
+    index = 0
+    while index < len(inner):
+        char = inner[index]
+        if char in "'\"":
+            end = _scalar_end(inner, index)
+            if end is None:
+                return None
+            current += inner[index:end]
+            index = end
+            continue
+        if char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        if char == "," and depth == 0:
+            tokens.append(current.strip())
+            current = ""
+        else:
+            current += char
+        index += 1
+    if current.strip():
+        tokens.append(current.strip())
+    return None if any(not token for token in tokens) else tokens

@@ -65,10 +65,53 @@ def key(name: str, style: Style) -> str:
     return _quoted(name, style.quote) if _needs_quotes(name) else name
 
 
+def restyled(value: Any, old_token: str, style: Style) -> str:
+    """`value` as a scalar token in the quoting style of the token it replaces, where it allows."""
+    if not isinstance(value, str):
+        return scalar(value, style)
+    if old_token.startswith("'") and all(ch.isprintable() for ch in value):
+        return _quoted(value, "'")
+    if old_token.startswith('"'):
+        return json.dumps(value, ensure_ascii=False)
+    return scalar(value, style)
+
+
+def flow(value: Any, style: Style) -> str:
+    """One-line flow text for a value placed inside `[...]` or `{...}`."""
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{key(str(k), style)}: {flow(v, style)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(flow(v, style) for v in value) + "]"
+    text = scalar(value, style)
+    if isinstance(value, str) and text == value and any(ch in value for ch in ",[]{}"):
+        return _quoted(value, style.quote)  # flow indicators end a plain scalar inside flow style
+    return text
+
+
+def _literal(text: str, column: int) -> list[str] | None:
+    """A `|` block for multi-line text a reader should see as lines, when YAML can carry it exactly."""
+    if "\n" not in text.rstrip("\n") or not all(ch.isprintable() or ch == "\n" for ch in text):
+        return None
+    body = text.rstrip("\n")
+    if body.startswith(" ") or any(line != line.rstrip() for line in body.split("\n")):
+        return None
+    trailing = len(text) - len(body)
+    chomp = "-" if trailing == 0 else ("" if trailing == 1 else "+")
+    pad = " " * column
+    lines = [f"{pad}{line}" if line else "" for line in body.split("\n")]
+    if trailing > 1:
+        lines += [""] * (trailing - 1)
+    return [f"|{chomp}", *lines]
+
+
 def block(name: str, value: Any, column: int, style: Style) -> list[str]:
     """Lines (without line endings) for `name: value` with the key at `column`."""
     pad = " " * column
     head = f"{pad}{key(name, style)}:"
+    if isinstance(value, str):
+        literal = _literal(value, column + style.indent)
+        if literal is not None:
+            return [f"{head} {literal[0]}", *literal[1:]]
     if isinstance(value, Mapping):
         if not value:
             return [f"{head} {{}}"]
