@@ -313,10 +313,10 @@ class YamlEditor:
             return
         if self.has(target, doc):
             raise EditRefused(f"`{dotted(target)}` already exists", self.path)
-        entry = self._movable_entry(resolved, doc)
+        parent = self._resolved_prefix(target[:-1], doc)
+        entry = self._movable_entry(resolved, doc, parent)
         value = self.get(resolved, doc)
         remaining = without(self.data(doc), resolved)
-        parent = self._resolved_prefix(target[:-1], doc)
         point, moved = self._placement(entry, self.lines, parent, str(target[-1]), doc)
         if entry.head_start <= point.at <= entry.end + 1 and point.rewrite is None:
             point = _Point(point.column, entry.head_start)  # lands where it was: splice around the hole
@@ -463,7 +463,7 @@ class YamlEditor:
         value_line, value_column = (int(v) for v in holder.lc.value(last))
         return _Block(entry.head_start, entry.key_line, entry.end, entry.column, value_line, value_column)
 
-    def _movable_entry(self, resolved: KeyPath, doc: int) -> Entry:
+    def _movable_entry(self, resolved: KeyPath, doc: int, target_parent: KeyPath | None = None) -> Entry:
         if not isinstance(resolved[-1], str):
             raise EditRefused(f"`{dotted(resolved)}` is a sequence item; only mapping entries move", self.path)
         entry = self._entry(resolved, doc)
@@ -472,7 +472,8 @@ class YamlEditor:
                 f"`{dotted(resolved)}` shares its line with a sequence dash", self.path, entry.key_line + 1
             )
         holder = self._node(resolved[:-1], doc)
-        if len(holder) == 1:
+        stays_filled = target_parent is not None and target_parent[: len(resolved) - 1] == resolved[:-1]
+        if len(holder) == 1 and not stays_filled:
             raise EditRefused(f"moving `{dotted(resolved)}` would leave its parent mapping empty", self.path)
         self._refuse_if_aliased(entry.head_start, entry.end, dotted(resolved))
         return entry
@@ -506,6 +507,12 @@ class YamlEditor:
         node = self._node(parent, doc)
         if node is None and not parent:
             return _Point(0, self._document_end(doc))
+        if not parent and isinstance(node, CommentedMap) and not node:  # a document that is just `{}`
+            line, column = int(node.lc.line), int(node.lc.col)
+            rewritten = self._without_empty_flow(line, column, "{}")
+            if rewritten is None:
+                raise EditRefused("the document is a flow mapping spread over lines", self.path, line + 1)
+            return _Point(0, line + 1, (line, rewritten if rewritten.strip() else ""))
         if node is None or (isinstance(node, CommentedMap) and not node):  # `key:` or `key: {}`
             return self._empty_value_point(parent, doc)
         entries = mapping_entries(self.lines, self._block_mapping(node, parent))
@@ -744,9 +751,9 @@ class YamlEditor:
         if unterminated and any(s.start == len(lines) for s in splices):
             lines[-1] += self.newline  # content goes after a last line that had no line break
         for splice in sorted(splices, key=lambda s: (s.start, s.stop), reverse=True):
-            lines[splice.start : splice.stop] = splice.lines
-        if unterminated and lines and lines[-1] != self.lines[-1]:
-            lines[-1] = lines[-1].rstrip("\r\n")  # the file still ends without a line break
+            lines[splice.start : splice.stop] = [line for line in splice.lines if line]
+        if unterminated and any(s.stop == len(self.lines) and s.lines for s in splices):
+            lines[-1] = lines[-1].rstrip("\r\n")  # new last line: the file still ends without a line break
         try:
             new_docs = load_documents("".join(lines), self.path) or [None]
         except InputError as err:
