@@ -140,14 +140,16 @@ def expected_docs(case: Case, op: str) -> list[Any]:
     docs = [dict(d) if isinstance(d, dict) else d for d in case.docs]
     root = docs[0]
     if op == "move":
-        value = root.pop(case.first_key)
-        if case.first_key == "global":
-            root = {"global": {"ameide": {"global": value}}, **root}
+        key = case.first_key
+        if key == "global" or "global" not in root:
+            # A new `global:` takes K's place (K is the first key); an existing one is nested in place.
+            value = root[key] if key != "global" else {"global": root["global"]}
+            wrapped = {"ameide": {key: value}} if key != "global" else {"ameide": value}
+            root = {"global": wrapped, **{k: v for k, v in root.items() if k not in (key, "global")}}
         else:
-            glob = dict(root.get("global") or {})
-            ameide = dict(glob.get("ameide") or {})
-            ameide[case.first_key] = value
-            glob["ameide"] = ameide
+            value = root.pop(key)
+            glob = dict(root["global"] or {})
+            glob["ameide"] = {**dict(glob.get("ameide") or {}), key: value}
             root["global"] = glob
     elif op == "insert":
         root = {"enabled": True, **root}
@@ -206,6 +208,10 @@ def noise(case: Case, op: str, old: list[str], new: list[str]) -> int:
         else:
             unmatched_removed += 1
     allowances = Counter({"global:": 1, "ameide:": 1, f"{case.first_key}:": 1})
+    if back["global:"] and unmatched_removed:
+        # `global: {}` (or `global: ~`) has to become `global:` to take the new block.
+        rewritten = [line for line in removed if line.strip().startswith("global:") and line.strip() != "global:"]
+        unmatched_removed -= min(1, len(rewritten))
     extra_added = sum(max(0, count - allowances.get(text, 0)) for text, count in back.items())
     return unmatched_removed + extra_added
 
@@ -213,17 +219,25 @@ def noise(case: Case, op: str, old: list[str], new: list[str]) -> int:
 def lost_comments(case: Case, op: str, old: list[str], new: list[str]) -> int:
     gone = Counter(comment_texts(old)) - Counter(comment_texts(new))
     if op == "delete":
+        # A deleted key owns its head comments, every comment inside its block, and the comments
+        # indented under it after its last line (commented-out options); not the section
+        # comments at the top level that follow it.
         start = _head_start(old, case.last_key_line)
-        last_content = max(
-            (
-                i
-                for i in range(case.last_key_line, case.doc_end)
-                if old[i].strip() and not old[i].lstrip().startswith("#")
-            ),
-            default=case.last_key_line,
-        )
-        gone -= Counter(comment_texts(old[start : last_content + 1]))
+        last = _last_content(old, case)
+        owned = [
+            line
+            for index, line in enumerate(old[start : case.doc_end], start)
+            if index <= last or line[: len(line) - len(line.lstrip())]
+        ]
+        gone -= Counter(comment_texts(owned))
     return sum(gone.values())
+
+
+def _last_content(lines: list[str], case: Case) -> int:
+    content = [
+        i for i in range(case.last_key_line, case.doc_end) if lines[i].strip() and not lines[i].lstrip().startswith("#")
+    ]
+    return max(content, default=case.last_key_line)
 
 
 def _head_start(lines: list[str], line: int) -> int:
@@ -271,7 +285,7 @@ def judge(case: Case, op: str, tool: str) -> Outcome:
     outcome.noise = noise(case, op, old, new)
     outcome.lost = lost_comments(case, op, old, new)
     try:
-        docs: list[Any] | None = [plain(d) for d in YAML(typ="rt").load_all(output.decode("utf-8-sig"))]
+        docs: list[Any] | None = [plain(d) for d in YAML(typ="rt").load_all(output.decode("utf-8-sig"))] or [None]
     except Exception:
         docs = None
     want = case.docs if op == "noop" else expected_docs(case, op)

@@ -113,20 +113,20 @@ def test_scalars_are_quoted_when_a_yaml_1_1_reader_would_change_them(value: obje
     assert editor.get("k") == value
 
 
-def test_move_carries_head_and_inline_comments_and_reindents() -> None:
+def test_move_to_new_parents_happens_in_place_with_head_and_inline_comments() -> None:
     text = "keep: 1\n# owned by cluster\ncluster:\n  type: k3d   # inline\n  name: x\n\n# section\nother: 2\n"
     editor = edit(text)
     editor.move("cluster", "global.ameide.cluster")
     assert editor.text == (
-        "keep: 1\n\n# section\nother: 2\nglobal:\n  ameide:\n    # owned by cluster\n    cluster:\n"
-        "      type: k3d   # inline\n      name: x\n"
+        "keep: 1\nglobal:\n  ameide:\n    # owned by cluster\n    cluster:\n"
+        "      type: k3d   # inline\n      name: x\n\n# section\nother: 2\n"
     )
 
 
 def test_move_renames_the_key() -> None:
     editor = edit("a:\n  b: 1\n  c: 2\n")
     editor.move("a.b", "a.d")
-    assert editor.text == "a:\n  c: 2\n  d: 1\n"
+    assert editor.text == "a:\n  d: 1\n  c: 2\n"  # in place: same mapping
 
 
 def test_move_of_a_block_scalar_keeps_its_content() -> None:
@@ -260,6 +260,13 @@ def test_move_to_another_file_carries_comments_and_converts_line_endings() -> No
     assert source.text == "keep: 1\n"
 
 
+def test_an_anchor_moved_in_place_keeps_its_aliases_working() -> None:
+    editor = edit("a: &x {k: 1}\nb: *x\n")
+    editor.move("a", "global.ameide.a")
+    assert editor.text == "global:\n  ameide:\n    a: &x {k: 1}\nb: *x\n"
+    assert editor.get("b") == {"k": 1}
+
+
 def test_anchored_booleans_stay_booleans() -> None:
     editor = edit("a: &on true\nb: *on\n")
     assert editor.data() == {"a": True, "b": True}
@@ -284,6 +291,7 @@ def test_multi_document_files_address_documents_by_index() -> None:
         ("a:\n  b: 1\n", lambda e: e.move("a.b", "c"), "empty"),
         ("a: &x 1\nb: *x\n", lambda e: e.set("a", 2), "anchor `&x`"),
         ("a: &x 1\nb: *x\n", lambda e: e.delete("a"), "referenced by an alias"),
+        ("a: &x {k: 1}\nb: *x\nc:\n  d: 1\n", lambda e: e.move("a", "c.a"), "anchor `&x` in `a` is referenced"),
         ("a: 1\nb: 2\n", lambda e: e.rename("a", "b"), "already exists"),
         ("- a: 1\n  b: 2\n", lambda e: e.delete("0.a"), "sequence dash"),
         ("a: [1, [2, 3]\n  ]\n", lambda e: e.append("a", 4), "spread over lines"),

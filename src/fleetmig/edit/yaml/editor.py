@@ -314,13 +314,30 @@ class YamlEditor:
         if self.has(target, doc):
             raise EditRefused(f"`{dotted(target)}` already exists", self.path)
         parent = self._resolved_prefix(target[:-1], doc)
-        entry = self._movable_entry(resolved, doc, parent)
+        existing, missing = self._deepest_mapping(parent, doc)
+        in_place = existing == resolved[:-1] and self._node(existing, doc) is not None
+        # In place the block keeps its position relative to any alias of its anchors.
+        entry = self._movable_entry(resolved, doc, parent, check_aliases=not in_place)
         value = self.get(resolved, doc)
         remaining = without(self.data(doc), resolved)
         point, moved = self._placement(entry, self.lines, parent, str(target[-1]), doc)
-        if entry.head_start <= point.at <= entry.end + 1 and point.rewrite is None:
-            point = _Point(point.column, entry.head_start)  # lands where it was: splice around the hole
-        expected = self._expected(doc, with_inserted(remaining, parent, str(target[-1]), value))
+        expected_data = with_inserted(remaining, parent, str(target[-1]), value)
+        if in_place and point.rewrite is None:
+            # The target is new in the source's own mapping: it takes the source's place, so the
+            # diff shows the block re-indented in place under its new parents.
+            point = _Point(point.column, entry.head_start)
+            nested: Any = value
+            for segment in reversed((*missing[1:], target[-1]) if missing else ()):
+                nested = {segment: nested}
+            holder_keys = [str(k) for k in own_keys(self._node(resolved[:-1], doc))]
+            following = holder_keys[holder_keys.index(str(resolved[-1])) + 1 :]
+            name = str(missing[0]) if missing else str(target[-1])
+            expected_data = with_inserted(
+                remaining, resolved[:-1], name, nested, before=following[0] if following else None
+            )
+        elif entry.head_start <= point.at <= entry.end + 1 and point.rewrite is None:
+            point = _Point(point.column, entry.head_start)  # lands right after itself: splice around the hole
+        expected = self._expected(doc, expected_data)
         splices = [_Splice(entry.head_start, entry.end + 1, []), *point.splices(self._terminated(moved, point.at))]
         self._commit(splices, expected, where=f"{dotted(resolved)} → {dotted(target)}")
 
@@ -463,7 +480,9 @@ class YamlEditor:
         value_line, value_column = (int(v) for v in holder.lc.value(last))
         return _Block(entry.head_start, entry.key_line, entry.end, entry.column, value_line, value_column)
 
-    def _movable_entry(self, resolved: KeyPath, doc: int, target_parent: KeyPath | None = None) -> Entry:
+    def _movable_entry(
+        self, resolved: KeyPath, doc: int, target_parent: KeyPath | None = None, *, check_aliases: bool = True
+    ) -> Entry:
         if not isinstance(resolved[-1], str):
             raise EditRefused(f"`{dotted(resolved)}` is a sequence item; only mapping entries move", self.path)
         entry = self._entry(resolved, doc)
@@ -475,7 +494,8 @@ class YamlEditor:
         stays_filled = target_parent is not None and target_parent[: len(resolved) - 1] == resolved[:-1]
         if len(holder) == 1 and not stays_filled:
             raise EditRefused(f"moving `{dotted(resolved)}` would leave its parent mapping empty", self.path)
-        self._refuse_if_aliased(entry.head_start, entry.end, dotted(resolved))
+        if check_aliases:
+            self._refuse_if_aliased(entry.head_start, entry.end, dotted(resolved))
         return entry
 
     def _deepest_mapping(self, parent: KeyPath, doc: int) -> tuple[KeyPath, KeyPath]:
@@ -746,14 +766,15 @@ class YamlEditor:
     def _commit(
         self, splices: list[_Splice], expected: list[Any], *, where: str, removed_comments: list[str] | None = None
     ) -> None:
-        lines = list(self.lines)
-        unterminated = bool(lines) and not lines[-1].endswith(("\n", "\r"))
-        if unterminated and any(s.start == len(lines) for s in splices):
-            lines[-1] += self.newline  # content goes after a last line that had no line break
+        tagged = [(line, False) for line in self.lines]  # (text, written by this edit)
+        unterminated = bool(tagged) and not self.lines[-1].endswith(("\n", "\r"))
+        if unterminated and any(s.start == len(tagged) for s in splices):
+            tagged[-1] = (self.lines[-1] + self.newline, False)  # content goes after the unterminated last line
         for splice in sorted(splices, key=lambda s: (s.start, s.stop), reverse=True):
-            lines[splice.start : splice.stop] = [line for line in splice.lines if line]
-        if unterminated and any(s.stop == len(self.lines) and s.lines for s in splices):
-            lines[-1] = lines[-1].rstrip("\r\n")  # new last line: the file still ends without a line break
+            tagged[splice.start : splice.stop] = [(line, True) for line in splice.lines if line]
+        if unterminated and tagged and tagged[-1][1]:
+            tagged[-1] = (tagged[-1][0].rstrip("\r\n"), True)  # the file still ends without a line break
+        lines = [line for line, _ in tagged]
         try:
             new_docs = load_documents("".join(lines), self.path) or [None]
         except InputError as err:
