@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from fleetmig.edit.yaml import YamlEditor, keypath
+from fleetmig.edit.yaml import YamlEditor
 from fleetmig.errors import EditRefused, InputError
 
 
@@ -319,75 +317,3 @@ def test_bad_input_is_an_input_error_with_its_line(data: bytes, line: int, messa
         YamlEditor(data, "bad.yaml")
     assert info.value.path == "bad.yaml"
     assert info.value.line == line
-
-
-# ---------------------------------------------------------------- properties
-_keys = st.sampled_from(["alpha", "beta", "gamma", "delta", "on", "010", "name", "x-y"])
-_scalars = st.one_of(st.integers(-5, 5), st.booleans(), st.sampled_from(["v", "k3d-ameide", "yes", "{{ .x }}", ""]))
-
-
-@st.composite
-def documents(draw: st.DrawFn) -> str:
-    """Block-style YAML with comments, blank lines, inline comments, flow values, both newlines."""
-    newline = draw(st.sampled_from(["\n", "\r\n"]))
-    indent = draw(st.sampled_from([2, 4]))
-    lines: list[str] = []
-
-    def mapping(depth: int, count: int) -> None:
-        used: set[str] = set()
-        for _ in range(count):
-            key = draw(_keys.filter(lambda k: k not in used))
-            used.add(key)
-            pad = " " * (indent * depth)
-            if draw(st.booleans()):
-                lines.append(f"{pad}# about {key}")
-            if draw(st.integers(0, 4)) == 0:
-                lines.append("")
-            quoted = f'"{key}"' if key in ("on", "010") else key
-            if depth < 2 and draw(st.booleans()):
-                lines.append(f"{pad}{quoted}:")
-                mapping(depth + 1, draw(st.integers(1, 3)))
-            elif draw(st.integers(0, 3)) == 0:
-                lines.append(f"{pad}{quoted}: [1, two]   # flow")
-            else:
-                value = draw(st.sampled_from(["1", "text", '"quoted # not a comment"', "'single'"]))
-                lines.append(f"{pad}{quoted}: {value}" + (" # inline" if draw(st.booleans()) else ""))
-
-    mapping(0, draw(st.integers(1, 4)))
-    return newline.join(lines) + (newline if draw(st.booleans()) else "")
-
-
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    documents(),
-    st.lists(st.tuples(st.sampled_from(["", "global", "global.ameide", "alpha"]), _keys, _scalars), max_size=3),
-)
-def test_inserts_keep_every_untouched_line_and_comment(text: str, edits: list[tuple[str, str, object]]) -> None:
-    editor = YamlEditor(text.encode(), "p.yaml")
-    original = editor.lines[:]
-    for parent, key, value in edits:
-        try:
-            editor.insert(parent, key, value)
-        except EditRefused:
-            continue
-        assert editor.get((*keypath(parent), key)) == value
-    # Untouched lines survive in order: the old lines are a subsequence of the new ones (a last
-    # line without a line break gains one when something is appended after it).
-    remaining = iter(editor.lines)
-    assert all(any(line.rstrip("\r\n") == new.rstrip("\r\n") for new in remaining) for line in original)
-    assert editor.text.endswith(("\n", "\r")) == text.endswith(("\n", "\r"))
-    if "\r\n" in text:
-        assert all(line.endswith("\r\n") for line in editor.lines[:-1])
-
-
-@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
-@given(documents())
-def test_moving_a_top_level_key_under_the_contract_loses_nothing(text: str) -> None:
-    editor = YamlEditor(text.encode(), "p.yaml")
-    data = editor.data()
-    if not isinstance(data, dict) or len(data) < 2 or "global" in data:
-        return
-    first = next(iter(data))
-    editor.move((first,), ("global", "ameide", first))
-    assert editor.get(("global", "ameide", first)) == data[first]
-    assert {k: v for k, v in editor.data().items() if k != "global"} == {k: v for k, v in data.items() if k != first}

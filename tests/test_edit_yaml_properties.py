@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fleetmig.edit.yaml import YamlEditor
+from fleetmig.edit.yaml import YamlEditor, keypath
 from fleetmig.edit.yaml.source import comment_texts
 from fleetmig.errors import EditRefused
 
@@ -185,3 +185,41 @@ def _changes(old: list[str], new: list[str]) -> tuple[list[str], list[str]]:
             removed += old[i1:i2]
             added += new[j1:j2]
     return removed, added
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    documents(),
+    st.lists(
+        st.tuples(st.sampled_from(["", "global", "global.ameide", "alpha"]), st.sampled_from(KEYS), SCALARS), max_size=3
+    ),
+)
+def test_inserts_keep_every_untouched_line_and_comment(text: str, edits: list[tuple[str, str, object]]) -> None:
+    editor = YamlEditor(text.encode(), "p.yaml")
+    original = editor.lines[:]
+    for parent, key, value in edits:
+        try:
+            editor.insert(parent, key, value)
+        except EditRefused:
+            continue
+        assert editor.get((*keypath(parent), key)) == value
+    # Untouched lines survive in order: the old lines are a subsequence of the new ones (a last
+    # line without a line break gains one when something is appended after it).
+    remaining = iter(editor.lines)
+    assert all(any(line.rstrip("\r\n") == new.rstrip("\r\n") for new in remaining) for line in original)
+    assert editor.text.endswith(("\n", "\r")) == text.endswith(("\n", "\r"))
+    if "\r\n" in text:
+        assert all(line.endswith("\r\n") for line in editor.lines[:-1])
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(documents())
+def test_moving_a_top_level_key_under_the_contract_loses_nothing(text: str) -> None:
+    editor = YamlEditor(text.encode(), "p.yaml")
+    data = editor.data()
+    if not isinstance(data, dict) or len(data) < 2 or "global" in data:
+        return
+    first = next(iter(data))
+    editor.move((first,), ("global", "ameide", first))
+    assert editor.get(("global", "ameide", first)) == data[first]
+    assert {k: v for k, v in editor.data().items() if k != "global"} == {k: v for k, v in data.items() if k != first}

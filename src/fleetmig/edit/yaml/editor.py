@@ -156,13 +156,9 @@ class YamlEditor:
         """Give the node at `path` this value: a scalar in place, keeping its quoting style where
         the value allows; anything else by re-emitting the value in the surrounding style. A
         missing key is inserted (with missing parents)."""
-        path = keypath(path)
         value = _plain_value(value)
-        resolved = resolve(self._doc(doc), path)
+        resolved = self._existing_or_inserted(keypath(path), value, doc)
         if resolved is None:
-            if not path or not isinstance(path[-1], str):
-                raise EditRefused(f"`{dotted(path)}` does not exist", self.path)
-            self.insert(path[:-1], path[-1], value, doc=doc)
             return
         if not resolved:
             raise EditRefused("replacing a whole document is not a surgical edit", self.path)
@@ -372,13 +368,9 @@ class YamlEditor:
     def append(self, path: str | KeyPath, item: Any, doc: int = 0, *, unique: bool = True) -> None:
         """Append `item` to the sequence at `path` (block or one-line flow style), creating it if
         missing. With `unique` (the default) an item that is already there is not added again."""
-        path = keypath(path)
         item = _plain_value(item)
-        resolved = resolve(self._doc(doc), path)
+        resolved = self._existing_or_inserted(keypath(path), [item], doc)
         if resolved is None:
-            if not path or not isinstance(path[-1], str):
-                raise EditRefused(f"`{dotted(path)}` does not exist", self.path)
-            self.insert(path[:-1], path[-1], [item], doc=doc)
             return
         node = self._node(resolved, doc)
         if node is not None and not isinstance(node, CommentedSeq):
@@ -419,6 +411,16 @@ class YamlEditor:
         )
 
     # ------------------------------------------------------------------ locating
+    def _existing_or_inserted(self, path: KeyPath, value: Any, doc: int) -> KeyPath | None:
+        """The resolved `path` if it exists; otherwise insert `value` there and return None."""
+        resolved = resolve(self._doc(doc), path)
+        if resolved is not None:
+            return resolved
+        if not path or not isinstance(path[-1], str):
+            raise EditRefused(f"`{dotted(path)}` does not exist", self.path)
+        self.insert(path[:-1], path[-1], value, doc=doc)
+        return None
+
     def _doc(self, doc: int) -> Any:
         if not -len(self.docs) <= doc < len(self.docs):
             raise EditRefused(f"document {doc} does not exist ({len(self.docs)} in the file)", self.path)
