@@ -113,7 +113,7 @@ def ruamel_edit(case: Case, op: str) -> bytes:
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096
-    yaml.indent(mapping=indent or 2, sequence=(indent or 2) + (block_seq_indent or 0), offset=block_seq_indent or 0)
+    yaml.indent(mapping=indent or 2, sequence=indent or 2, offset=block_seq_indent or 0)
     yaml.explicit_start = text.lstrip().startswith("---")
     docs = list(yaml.load_all(text))
     root = docs[0]
