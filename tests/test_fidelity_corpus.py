@@ -55,10 +55,9 @@ def test_noise_free_edits_on_a_corpus_sample(corpus: Path) -> None:
 def test_the_judge_catches_a_noisy_editor(corpus: Path, op: str) -> None:
     """The yardstick itself must fail a tool that rewrites the file (ruamel.yaml's round trip)."""
     bench = fidelity()
-    path = corpus / "bitnami+charts" / "bitnami" / "redis" / "values.yaml"
-    if not path.is_file():
-        path = next(p for p in sorted(corpus.rglob("values.yaml")) if p.stat().st_size > 20_000)
-    case = bench.load_case(path)
-    assert case is not None
-    outcome = bench.judge(case, op, "ruamel")
-    assert outcome.refusal is not None or outcome.noise > 0
+    big = sorted((p for p in corpus.rglob("values.yaml") if p.stat().st_size > 20_000), key=lambda p: str(p))[:10]
+    cases = [case for case in map(bench.load_case, big) if case is not None and case.first_key != "global"]
+    assert cases
+    outcomes = [bench.judge(case, op, "ruamel") for case in cases]
+    assert any(o.noise > 0 for o in outcomes if o.refusal is None)
+    assert all(o.noise == 0 and not o.lost for o in (bench.judge(case, op, "fleetmig") for case in cases))
