@@ -178,3 +178,12 @@ def test_a_codemod_whose_requirement_still_has_work_is_skipped_with_a_clear_find
     runner.apply(Fleet.open(fleet), registry.select("a1-fleet-contract"), write=True, allow_dirty=True)
     (run,) = runner.simulate(Fleet.open(fleet), [_AfterA1]).runs
     assert run.done
+
+
+def test_a_directory_where_a_globals_file_belongs_is_an_input_error(tmp_path: Path) -> None:
+    fleet = small_fleet(tmp_path)
+    (fleet / "sources/values/base/globals.yaml").unlink()
+    (fleet / "sources/values/base/globals.yaml").mkdir()
+    with pytest.raises(InputError, match="found a directory") as info:
+        runner.simulate(Fleet.open(fleet), registry.select("all"))
+    assert info.value.path == "sources/values/base/globals.yaml"

@@ -37,6 +37,9 @@ class FileView:
             return self._overlay[rel] is not None
         return (self.root / rel).is_file()
 
+    def is_dir(self, rel: str) -> bool:
+        return rel not in self._overlay and (self.root / rel).is_dir()
+
     def read_bytes(self, rel: str) -> bytes:
         if rel in self._overlay:
             content = self._overlay[rel]

@@ -136,6 +136,9 @@ class Fleet:
             GlobalsLayer("env", env, layout.env_globals_for(env), cluster_type)
             for env, cluster_type in self.environments.items()
         ]
+        for layer in layers:
+            if self.files.is_dir(layer.path):
+                raise InputError("expected a globals file, found a directory", layer.path)
         return [layer for layer in layers if self.exists(layer.path)]
 
 
