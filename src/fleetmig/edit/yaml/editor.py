@@ -910,13 +910,16 @@ def _scalar_end(line: str, start: int) -> int | None:
     return len(line[:end].rstrip())
 
 
-def _matching_bracket(body: str, open_col: int) -> int | None:
+def _structure(text: str, start: int = 0) -> list[tuple[int, str, int]] | None:
+    """(index, char, nesting depth after it) for each flow indicator outside quoted scalars, or
+    None if a quoted scalar does not end on this line."""
+    found = []
     depth = 0
-    index = open_col
-    while index < len(body):
-        char = body[index]
+    index = start
+    while index < len(text):
+        char = text[index]
         if char in "'\"":
-            end = _scalar_end(body, index)
+            end = _scalar_end(text, index)
             if end is None:
                 return None
             index = end
@@ -925,37 +928,24 @@ def _matching_bracket(body: str, open_col: int) -> int | None:
             depth += 1
         elif char in "]}":
             depth -= 1
-            if depth == 0:
-                return index
+        if char in "[]{},":
+            found.append((index, char, depth))
         index += 1
-    return None
+    return found
+
+
+def _matching_bracket(body: str, open_col: int) -> int | None:
+    marks = _structure(body, open_col)
+    return next((index for index, char, depth in marks if char in "]}" and depth == 0), None) if marks else None
 
 
 def _split_flow(inner: str) -> list[str] | None:
     """Top-level comma-separated tokens of a flow sequence's inside, each stripped."""
-    tokens: list[str] = []
-    depth = 0
-    current = ""
-    index = 0
-    while index < len(inner):
-        char = inner[index]
-        if char in "'\"":
-            end = _scalar_end(inner, index)
-            if end is None:
-                return None
-            current += inner[index:end]
-            index = end
-            continue
-        if char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth -= 1
-        if char == "," and depth == 0:
-            tokens.append(current.strip())
-            current = ""
-        else:
-            current += char
-        index += 1
-    if current.strip():
-        tokens.append(current.strip())
+    marks = _structure(inner)
+    if marks is None:
+        return None
+    cuts = [index for index, char, depth in marks if char == "," and depth == 0]
+    tokens = [inner[a + 1 : b].strip() for a, b in zip([-1, *cuts], [*cuts, len(inner)], strict=True)]
+    if tokens and not tokens[-1]:
+        tokens.pop()  # a trailing comma
     return None if any(not token for token in tokens) else tokens
