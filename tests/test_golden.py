@@ -1,8 +1,9 @@
 """Byte-exact golden trees: tests/golden/<codemod-id>/<case>/{input,expected}/.
 
 Each case copies `input/` to a temp dir, applies the codemod through the real runner (atomic
-writes, idempotency guard), compares every resulting file byte for byte with `expected/`
-(`pytest --snapshot-update` regenerates it), then proves a second apply changes nothing.
+writes, idempotency guard), compares every resulting file byte for byte with `expected/` and the
+findings a human must act on with `findings.txt` (`pytest --snapshot-update` regenerates both),
+then proves a second apply changes nothing.
 """
 
 from __future__ import annotations
@@ -34,10 +35,12 @@ def test_golden(case: Path, tmp_path: Path, snapshot: Any) -> None:
     work = tmp_path / "fleet"
     shutil.copytree(case / "input", work, symlinks=True)
 
-    runner.apply(Fleet.open(work), [codemod], write=True, allow_dirty=True)
+    result = runner.apply(Fleet.open(work), [codemod], write=True, allow_dirty=True)
 
     snapshot.snapshot_dir = case
     snapshot.assert_match_dir(tree(work), "expected")
+    manual = [f"{f.location}: {f.message}\n" for run in result.runs for f in run.findings if not f.pending]
+    snapshot.assert_match("".join(manual), "findings.txt")
     again = runner.simulate(Fleet.open(work), [codemod])
     assert not again.changes, f"second apply is not a no-op: {[c.path for c in again.changes]}"
 
