@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -10,8 +11,10 @@ from typing import Any, Literal
 
 from fleetmig.edit.yaml import YamlEditor
 from fleetmig.errors import InputError
+from fleetmig.fleet.components import LOCAL_CLUSTER_TYPE, Component, Release, parse_component
 from fleetmig.fleet.files import FileView
 from fleetmig.fleet.policy import Policy, load_policy
+from fleetmig.fleet.values import coalesce, load_values
 
 LayerKind = Literal["base", "cluster", "env"]
 
@@ -24,6 +27,7 @@ class ClusterEntry:
     cluster_type: str
     cluster: str | None
     namespace: str | None
+    node_profile: str | None
     source: str
     line: int
 
@@ -45,6 +49,7 @@ class Fleet:
         self.root = root
         self.policy = policy
         self.files = files
+        self._plain: dict[str, Any] = {}
 
     @classmethod
     def open(cls, root: Path) -> Fleet:
@@ -66,6 +71,12 @@ class Fleet:
     def yaml(self, rel: str) -> YamlEditor:
         """A fresh editor over the file's current content (parse errors are InputErrors)."""
         return YamlEditor(self.read_bytes(rel), rel)
+
+    def values(self, rel: str) -> Any:
+        """A values (or any single-document YAML) file as plain data, parsed once per fleet view."""
+        if rel not in self._plain:
+            self._plain[rel] = load_values(self.read_bytes(rel), rel)
+        return self._plain[rel]
 
     # -------------------------------------------------------------- what the layout describes
     @cached_property
@@ -93,6 +104,7 @@ class Fleet:
                         cluster_type=cluster_type,
                         cluster=_opt_str(item.get("cluster")),
                         namespace=_opt_str(item.get("namespace")),
+                        node_profile=_opt_str(item.get("nodeProfile")),
                         source=rel,
                         line=line,
                     )
@@ -140,6 +152,69 @@ class Fleet:
             if self.files.is_dir(layer.path):
                 raise InputError("expected a globals file, found a directory", layer.path)
         return [layer for layer in layers if self.exists(layer.path)]
+
+    # -------------------------------------------------------------- components and releases
+    def components_under(self, root: str) -> tuple[Component, ...]:
+        """Descriptors under `root` that can be read (a broken symlink is phase B's finding)."""
+        prefix = root.rstrip("/") + "/"
+        return tuple(
+            parse_component(rel, self.values(rel), root)
+            for rel in self.files.glob(prefix + "**/component.yaml")
+            if self.exists(rel)
+        )
+
+    @cached_property
+    def releases(self) -> tuple[Release, ...]:
+        """Every Application the ApplicationSets generate, with its values files in layering order."""
+        layout = self.policy.layout
+        shared = self.components_under(layout.shared_components)
+        local = self.components_under(layout.local_components)
+        profiles = posixpath.join(posixpath.dirname(layout.cluster_configs.rstrip("/")), "node-profiles")
+        out: list[Release] = []
+        for cluster_type in self.cluster_types:
+            for component in shared:
+                if component.scope == "cluster":
+                    files = [
+                        layout.cluster_globals_for(cluster_type),
+                        f"{layout.shared_values}/{CLUSTER_BAND_VALUES}/{component.name}.yaml",
+                        *component.extra_value_files,
+                    ]
+                    out.append(Release(component, None, cluster_type, tuple(files)))
+        for entry in self.cluster_entries:
+            chosen = local if entry.cluster_type == LOCAL_CLUSTER_TYPE and local else shared
+            for component in chosen:
+                if component.scope != "env":
+                    continue
+                files = [
+                    layout.base_globals,
+                    layout.cluster_globals_for(entry.cluster_type),
+                    layout.env_globals_for(entry.env),
+                    *([f"{profiles}/{entry.node_profile}.yaml"] if entry.node_profile else []),
+                    f"{layout.shared_values}/{component.domain}/{component.name}.yaml",
+                    f"{layout.env_values}/{entry.env}/{component.domain}/{component.name}.yaml",
+                    *(v.replace("{{ .env }}", entry.env) for v in component.extra_value_files),
+                ]
+                out.append(Release(component, entry.env, entry.cluster_type, tuple(files)))
+        return tuple(out)
+
+    def release_values(self, release: Release) -> dict[str, Any]:
+        """What the release's chart sees as `.Values` (chart defaults, then every values file)."""
+        layers = []
+        if release.component.chart_path:
+            layers.append(self._mapping(f"{release.component.chart_path}/values.yaml"))
+        layers += [self._mapping(rel) for rel in release.value_files]
+        return coalesce(layers)
+
+    def _mapping(self, rel: str) -> dict[str, Any] | None:
+        if not self.exists(rel):
+            return None
+        data = self.values(rel)
+        if data is not None and not isinstance(data, dict):
+            raise InputError("a values file must be a mapping at the top level", rel, 1)
+        return data
+
+
+CLUSTER_BAND_VALUES = "cluster"
 
 
 def _opt_str(value: Any) -> str | None:
