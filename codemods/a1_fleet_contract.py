@@ -1,10 +1,10 @@
-"""A1: publish the `global.ameide.cluster.*` fleet contract, keeping root `cluster:` as a bridge."""
+"""A1: publish the `global.ameide.*` fleet contract, keeping root `cluster:` as a bridge."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fleetmig.edit.yaml import YamlEditor, keypath
+from fleetmig.edit.yaml import KeyPath, YamlEditor, dotted, keypath
 from fleetmig.engine import Changeset, Codemod
 from fleetmig.errors import EditRefused
 from fleetmig.fleet.model import Fleet, GlobalsLayer
@@ -14,13 +14,16 @@ DEPRECATION = "DEPRECATED (fleetmig a1-fleet-contract): compatibility bridge; re
 
 
 class FleetContract(Codemod):
-    """Publish the cluster facts under `global.ameide.cluster.*` in the fleet globals files.
+    """Publish the fleet facts under `global.ameide.*` in the globals files of every layer.
 
     ## What it changes
     In every cluster-type globals file (`sources/values/cluster/<type>/globals.yaml`) it adds
     `global.ameide.cluster.type` (the cluster type), `.name` and `.arch`, taken from the file's
     root `cluster:` block where it has them and from `clusterTypes.<type>.cluster` in
-    `fleetmig.yaml` otherwise. An environment globals file that overrides the root `cluster:`
+    `fleetmig.yaml` otherwise, plus `global.ameide.capabilities.*` and
+    `global.ameide.images.policy.{preferMirror,requireMultiArch}` from `clusterTypes.<type>`.
+    The base globals file gets the fleet-wide `global.ameide.images.policy.mirrorRegistry`
+    (`images.mirrorRegistry`). An environment globals file that overrides the root `cluster:`
     block gets the same override under the contract. The root block stays as a deprecated
     compatibility bridge, marked with a comment that names its replacement; its own comments stay
     with it. Keys already published are left alone; a published value that disagrees with the
@@ -53,11 +56,18 @@ class FleetContract(Codemod):
               type: local
               name: k3d-ameide
               arch: arm64
+            capabilities:
+              operators:
+                agentOperator: false
+            images:
+              policy:
+                preferMirror: false
+                requireMultiArch: true
     """
 
     id = "a1-fleet-contract"
     phase = "A"
-    title = "Publish global.ameide.cluster.*; root cluster keys become a bridge"
+    title = "Publish global.ameide.* (cluster, capabilities, image policy); root cluster keys become a bridge"
 
     def apply(self, fleet: Fleet) -> Changeset:
         changeset = self.changeset()
@@ -106,6 +116,8 @@ class FleetContract(Codemod):
             changeset.manual(layer.path, 1, "globals file is not a mapping at the top level")
             return []
         present = [key for key in bridge_keys if isinstance(data, dict) and key in data]
+        root = fleet.policy.contract_root
+        desired: dict[str, Any] = {}
         if layer.kind == "base":
             for key in present:
                 changeset.manual(
@@ -113,32 +125,54 @@ class FleetContract(Codemod):
                     editor.line_of((key,)),
                     f"root `{key}` in the base layer holds cluster facts; they belong to the cluster-type layer",
                 )
-            return []
-        desired = self._desired(fleet, layer, editor, present, changeset)
-        published = editor.get(target) if editor.has(target) else {}
-        if not isinstance(published, dict):
-            changeset.manual(layer.path, editor.line_of(keypath(target)), f"`{target}` is not a mapping")
-            return []
-        added = []
-        for field, value in desired.items():
-            if field in published:
-                if published[field] != value:
-                    changeset.manual(
-                        layer.path,
-                        editor.line_of(keypath(f"{target}.{field}")),
-                        f"`{target}.{field}` is `{published[field]}` but the fleet says `{value}`; left as is",
-                    )
-                continue
-            editor.insert(target, field, value)
-            added.append(field)
+            if fleet.policy.mirror_registry:
+                desired["images"] = {"policy": {"mirrorRegistry": fleet.policy.mirror_registry}}
+        else:
+            cluster = self._desired(fleet, layer, editor, present, changeset)
+            if cluster:
+                desired["cluster"] = cluster
+            if layer.kind == "cluster":
+                desired.update(_policy_facts(fleet, layer.cluster_type))
+        added = self._publish(editor, keypath(root), (), desired, layer, changeset)
         notes = []
         if added:
-            notes.append(f"publish `{target}.{{{','.join(added)}}}` for {layer.kind} `{layer.name}`")
+            notes.append(f"publish `{root}.{{{','.join(added)}}}` for {layer.kind} `{layer.name}`")
         for key in present:
             if not any("DEPRECATED" in line for line in _head_comments(editor, key)):
                 editor.add_comment((key,), DEPRECATION.format(target=target))
                 notes.append(f"mark root `{key}` as a deprecated bridge")
         return notes
+
+    def _publish(
+        self,
+        editor: YamlEditor,
+        root: KeyPath,
+        under: tuple[str, ...],
+        desired: dict[str, Any],
+        layer: GlobalsLayer,
+        changeset: Changeset,
+    ) -> list[str]:
+        """Insert what the contract lacks (whole blocks where it can); report values that disagree.
+        Returns the inserted paths, relative to the contract root."""
+        at = (*root, *under)
+        if editor.has(at) and not isinstance(editor.get(at), dict):
+            changeset.manual(layer.path, editor.line_of(at), f"`{dotted(at)}` is not a mapping")
+            return []
+        added = []
+        for key, value in desired.items():
+            path = (*at, key)
+            if not editor.has(path):
+                editor.insert(at, key, value)
+                added.append(".".join((*under, key)))
+            elif isinstance(value, dict):
+                added += self._publish(editor, root, (*under, key), value, layer, changeset)
+            elif editor.get(path) != value:
+                changeset.manual(
+                    layer.path,
+                    editor.line_of(path),
+                    f"`{dotted(path)}` is `{editor.get(path)}` but the fleet says `{value}`; left as is",
+                )
+        return added
 
     def _desired(
         self,
@@ -201,6 +235,24 @@ class FleetContract(Codemod):
         if layer.kind == "env":
             desired = {f: v for f, v in desired.items() if f in from_repo}
         return desired
+
+
+def _policy_facts(fleet: Fleet, cluster_type: str | None) -> dict[str, Any]:
+    """Capabilities and image policy of a cluster type, as the policy file states them."""
+    policy = fleet.policy.cluster_types.get(cluster_type or "")
+    if policy is None:
+        return {}
+    facts: dict[str, Any] = {}
+    if policy.capabilities:
+        facts["capabilities"] = {group: dict(caps) for group, caps in policy.capabilities.items()}
+    images = {
+        key: value
+        for key, value in (("preferMirror", policy.prefer_mirror), ("requireMultiArch", policy.require_multi_arch))
+        if value is not None
+    }
+    if images:
+        facts["images"] = {"policy": images}
+    return facts
 
 
 def _head_comments(editor: YamlEditor, key: str) -> list[str]:
