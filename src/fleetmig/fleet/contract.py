@@ -27,7 +27,7 @@ class Bridge:
         return tuple(self.target.split("."))
 
     def comment(self, codemod: str) -> str:
-        return f"{DEPRECATION_MARK} {codemod}): compatibility bridge; read {self.target}.* instead"
+        return f"{DEPRECATION_MARK} {codemod}): compatibility bridge; read {self.target} instead"
 
 
 def bridges(policy: Policy) -> tuple[Bridge, ...]:
