@@ -175,10 +175,9 @@ def _judge(verdict: Verdict, bridge: Bridge, evidence: Sequence[Evidence]) -> No
             verdict.problem = f"uses `{name}` whole inside its `with` block; the contract map is not the same map"
             return
         for inner in read.body:
-            probe = Verdict(Read("field", bridge.root, inner.fields, inner.line, inner.snippet), bridge)
-            _judge(probe, bridge, evidence)
-            if probe.problem:
-                verdict.problem = f"inside `with {name}` (line {read.line}): {probe.problem}"
+            problem = _value_problem(bridge, inner.fields, evidence)
+            if problem:
+                verdict.problem = f"inside `with {name}` (line {read.line}): {problem}"
                 return
     elif read.compared_with is not None:
         translated = _translate(read.compared_with, olds, news)
@@ -192,13 +191,26 @@ def _judge(verdict: Verdict, bridge: Bridge, evidence: Sequence[Evidence]) -> No
         same = olds == news
         what = "value"
     if not same:
-        verdict.problem = (
-            f"`{name}` is {_describe(olds, evidence)} today but `{_spelled_target(bridge, read.fields)}` is "
-            f"{_describe(news, evidence)}; moving this read would change the rendered {what}. Rewrite it by hand"
-        )
+        verdict.problem = _differs(bridge, read.fields, olds, news, evidence, what)
         verdict.splices.clear()
         return
     verdict.splices.extend(_rewrite_splices(read, bridge))
+
+
+def _value_problem(bridge: Bridge, fields: tuple[str, ...], evidence: Sequence[Evidence]) -> str | None:
+    olds = [lookup(item.values, (bridge.root, *fields)) for item in evidence]
+    news = [lookup(item.values, (*bridge.target_keys, *fields)) for item in evidence]
+    return None if olds == news else _differs(bridge, fields, olds, news, evidence, "value")
+
+
+def _differs(
+    bridge: Bridge, fields: tuple[str, ...], olds: list[Any], news: list[Any], evidence: Sequence[Evidence], what: str
+) -> str:
+    return (
+        f"`{_spelled(bridge.root, fields)}` is {_describe(olds, evidence)} today but "
+        f"`{_spelled_target(bridge, fields)}` is {_describe(news, evidence)}; moving this read would change "
+        f"the rendered {what}. Rewrite it by hand"
+    )
 
 
 def _translate(literal: Token, olds: list[Any], news: list[Any]) -> str | None:
