@@ -14,8 +14,11 @@ from fleetmig.fleet.consumers import (
     charts,
     evidence_for_chart,
     evidence_for_values_file,
+    in_yaml_comment,
     judge_text,
     template_files,
+    text_of,
+    values_files,
 )
 from fleetmig.fleet.contract import bridges
 from fleetmig.fleet.model import Fleet
@@ -73,7 +76,7 @@ class TemplateConsumers(Codemod):
         roots = [bridge.root for bridge in moved]
         needle = re.compile("|".join(re.escape(root) for root in roots) + r"|\.Values\s*\$|\.Values\s*\(")
         for chart in charts(fleet):
-            files = [rel for rel in template_files(fleet, chart) if needle.search(_text(fleet, rel) or "")]
+            files = [rel for rel in template_files(fleet, chart) if needle.search(text_of(fleet, rel) or "")]
             if not files:
                 continue
             evidence = evidence_for_chart(fleet, chart.path)
@@ -81,8 +84,8 @@ class TemplateConsumers(Codemod):
             defaults = fleet.values(defaults_path) if fleet.exists(defaults_path) else None
             for rel in files:
                 self._rewrite(fleet, changeset, rel, evidence, defaults, vendored=chart.vendored)
-        for rel in self._values_files(fleet):
-            text = _text(fleet, rel)
+        for rel in values_files(fleet):
+            text = text_of(fleet, rel)
             if text and "{{" in text and needle.search(text):
                 self._rewrite(fleet, changeset, rel, evidence_for_values_file(fleet, rel), None, values_file=True)
         self._report_parameters(fleet, changeset, roots)
@@ -99,7 +102,7 @@ class TemplateConsumers(Codemod):
         vendored: bool = False,
         values_file: bool = False,
     ) -> None:
-        text = _text(fleet, rel)
+        text = text_of(fleet, rel)
         if text is None:
             changeset.manual(rel, None, "not UTF-8 text; cannot look for readers of the bridged keys")
             return
@@ -109,7 +112,7 @@ class TemplateConsumers(Codemod):
             changeset.manual(rel, error.line, f"not rewritten: {error.message}")
             return
         if values_file:
-            verdicts = [v for v in verdicts if not _in_comment(text, v)]
+            verdicts = [v for v in verdicts if not in_yaml_comment(text, v)]
         splices: list[tuple[int, int, str]] = []
         for group in _by_action(verdicts):
             blocked = [v for v in group if v.problem and not v.owned_by_chart]
@@ -151,18 +154,6 @@ class TemplateConsumers(Codemod):
                 min(v.read.line for v in verdicts if v.splices),
             )
 
-    def _values_files(self, fleet: Fleet) -> list[str]:
-        layout = fleet.policy.layout
-        roots = (layout.shared_values, layout.env_values)
-        listed = {rel for release in fleet.releases for rel in release.value_files}
-        return sorted(
-            rel
-            for rel in fleet.files.files()
-            if rel.endswith((".yaml", ".yml"))
-            and (rel in listed or any(rel.startswith(root.rstrip("/") + "/") for root in roots))
-            and fleet.exists(rel)
-        )
-
     def _report_parameters(self, fleet: Fleet, changeset: Changeset, roots: list[str]) -> None:
         """Helm parameters that set a bridged key: writers, which a human must move with the readers."""
         layout = fleet.policy.layout
@@ -178,7 +169,7 @@ class TemplateConsumers(Codemod):
             *fleet.files.glob(f"{layout.local_components.rstrip('/')}/**/component.yaml"),
         ]
         for rel in places:
-            text = _text(fleet, rel) if fleet.exists(rel) else None
+            text = text_of(fleet, rel) if fleet.exists(rel) else None
             if not text or "parameters" not in text:
                 continue
             for match in pattern.finditer(text):
@@ -191,25 +182,8 @@ class TemplateConsumers(Codemod):
                 )
 
 
-def _text(fleet: Fleet, rel: str) -> str | None:
-    try:
-        return fleet.read_bytes(rel).decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-
-
 def _by_action(verdicts: list[Verdict]) -> list[list[Verdict]]:
     groups: dict[tuple[int, str], list[Verdict]] = {}
     for verdict in verdicts:
         groups.setdefault((verdict.read.line, verdict.read.snippet), []).append(verdict)
     return list(groups.values())
-
-
-def _in_comment(text: str, verdict: Verdict) -> bool:
-    """A `{{ … }}` inside a YAML comment of a values file is prose, not a template."""
-    token = verdict.read.chain or verdict.read.values_token
-    if token is None:
-        return False
-    line_start = text.rfind("\n", 0, token.start) + 1
-    before = text[line_start : token.start]
-    return re.search(r"(^|\s)#", before) is not None

@@ -317,3 +317,12 @@ def test_bad_input_is_an_input_error_with_its_line(data: bytes, line: int, messa
         YamlEditor(data, "bad.yaml")
     assert info.value.path == "bad.yaml"
     assert info.value.line == line
+
+
+def test_delete_of_a_blank_separated_block_leaves_one_separator() -> None:
+    editor = YamlEditor(b"# header\n\n# the bridge\ncluster:\n  type: k3d\n\nstorageClass: local-path\n", "g.yaml")
+    editor.delete("cluster")
+    assert editor.text == "# header\n\nstorageClass: local-path\n"
+    tight = YamlEditor(b"a: 1\ncluster:\n  type: k3d\n\nb: 2\n", "g.yaml")
+    tight.delete("cluster")
+    assert tight.text == "a: 1\n\nb: 2\n"

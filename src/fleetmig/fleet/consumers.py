@@ -65,6 +65,35 @@ def template_files(fleet: Fleet, chart: Chart) -> list[str]:
     return [rel for rel in fleet.files.glob(f"{chart.path}/templates/**") if rel.endswith(TEMPLATE_SUFFIXES)]
 
 
+def values_files(fleet: Fleet) -> list[str]:
+    """Values files the releases layer, and everything under the shared and per-env values roots."""
+    layout = fleet.policy.layout
+    roots = tuple(root.rstrip("/") + "/" for root in (layout.shared_values, layout.env_values))
+    listed = {rel for release in fleet.releases for rel in release.value_files}
+    return [
+        rel
+        for rel in fleet.files.files()
+        if rel.endswith((".yaml", ".yml")) and (rel in listed or rel.startswith(roots)) and fleet.exists(rel)
+    ]
+
+
+def text_of(fleet: Fleet, rel: str) -> str | None:
+    """The file as text, None when it is not UTF-8."""
+    try:
+        return fleet.read_bytes(rel).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def in_yaml_comment(text: str, verdict: Verdict) -> bool:
+    """A `{{ … }}` inside a YAML comment of a values file is prose, not a template."""
+    token = verdict.read.chain or verdict.read.values_token
+    if token is None:
+        return False
+    line_start = text.rfind("\n", 0, token.start) + 1
+    return re.search(r"(^|\s)#", text[line_start : token.start]) is not None
+
+
 def evidence_for_chart(fleet: Fleet, chart: str) -> list[Evidence]:
     """Every release of the chart; a chart no component deploys is judged against each environment."""
     found = [
@@ -304,7 +333,10 @@ __all__ = [
     "charts",
     "evidence_for_chart",
     "evidence_for_values_file",
+    "in_yaml_comment",
     "judge_text",
     "python_reader_lines",
     "template_files",
+    "text_of",
+    "values_files",
 ]

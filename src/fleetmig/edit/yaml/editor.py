@@ -262,7 +262,13 @@ class YamlEditor:
             raise EditRefused(f"`{where}` shares its line with a sequence dash", self.path, block.first + 1)
         self._refuse_if_aliased(block.head_start, block.end, where)
         removed = comment_texts(self.lines[block.head_start : block.end + 1])
-        splices = [_Splice(block.head_start, block.end + 1, [])]
+        end = block.end + 1
+        # A block set off by blank lines on both sides leaves one separator, not two.
+        if end < len(self.lines) and not self.lines[end].strip() and (
+            block.head_start == 0 or not self.lines[block.head_start - 1].strip()
+        ):
+            end += 1
+        splices = [_Splice(block.head_start, end, [])]
         if len(holder) == 1:
             splices = self._emptied(resolved[:-1], holder, block, doc)
         self._commit(splices, expected, where=where, removed_comments=removed)
