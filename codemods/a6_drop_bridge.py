@@ -32,7 +32,8 @@ class DropBridge(Codemod):
     ## What it changes
     For every key that `contract.move` bridges, it looks for readers that are left: reads in the
     templates of owned and vendored charts, Go template text in values files, and Python tooling
-    that still reaches the root key. While any exists, nothing is removed and the bridge is
+    that still reaches the root key; a component whose chart is not in the repository counts as a
+    reader, since nothing proves it does not read the key. While any exists, nothing is removed and the bridge is
     reported with the remaining readers (file:line), so the last consumers can be moved first.
     When none is left, the root key is deleted from every globals file that carries it as a bridge
     (marked `DEPRECATED (fleetmig …)` by the codemod that published its replacement), together with
@@ -77,6 +78,7 @@ class DropBridge(Codemod):
             if not carriers:
                 continue
             readers, collisions = self._readers(fleet, bridge)
+            readers += self._unseen_charts(fleet)
             if readers:
                 shown = ", ".join(readers[:SHOWN_READERS])
                 more = f" and {len(readers) - SHOWN_READERS} more" if len(readers) > SHOWN_READERS else ""
@@ -101,6 +103,17 @@ class DropBridge(Codemod):
                     continue
                 changeset.edit(rel, fleet.read_bytes(rel), editor.to_bytes(), reason, line)
         return changeset
+
+    @staticmethod
+    def _unseen_charts(fleet: Fleet) -> list[str]:
+        """Releases whose chart is not in this repository: nothing proves they do not read the key."""
+        return sorted(
+            {
+                f"{release.component.path} (chart outside this repository)"
+                for release in fleet.releases
+                if not release.component.chart_path or not fleet.exists(f"{release.component.chart_path}/Chart.yaml")
+            }
+        )
 
     @staticmethod
     def _carries(fleet: Fleet, rel: str, bridge: Bridge) -> bool:

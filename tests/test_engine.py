@@ -45,7 +45,7 @@ def test_phase_b_selection_is_empty_until_phase_b_codemods_exist() -> None:
 def test_dry_run_writes_nothing_and_reports_the_change(tmp_path: Path) -> None:
     fleet = small_fleet(tmp_path)
     before = snapshot(fleet)
-    result = runner.apply(Fleet.open(fleet), registry.select("phase-a"), write=False, allow_dirty=False)
+    result = runner.apply(Fleet.open(fleet), registry.select("a1-fleet-contract"), write=False, allow_dirty=False)
     assert [c.path for c in result.changes] == [GLOBALS]
     assert snapshot(fleet) == before
 

@@ -1,0 +1,2 @@
+def cluster_type(values: dict) -> str:
+    return values["cluster"]["type"]
