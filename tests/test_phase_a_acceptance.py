@@ -108,3 +108,40 @@ def test_the_contract_is_enforced_by_every_owned_chart(
         malformed["global"]["ameide"]["cluster"]["arch"] = "s390x"
         with pytest.raises(Exception, match=r"(?s)schema.*/global/ameide/cluster/arch"):
             render(fleet, release, malformed)
+
+
+HAND_FIXES = {
+    "sources/charts/apps/graph/templates/_helpers.tpl": (".Values.cluster.type", ".Values.global.ameide.cluster.type"),
+    "sources/charts/apps/www-ameide/templates/_helpers.tpl": ("index .Values $key", ".Values.global.ameide.cluster"),
+    "sources/charts/cluster/agent-operator/templates/deployment.yaml": (
+        "with .Values.cluster }}",
+        "with .Values.global.ameide.cluster }}",
+    ),
+    "sources/charts/observability/otel-collector/templates/deployment.yaml": (
+        'index .Values "cluster" "arch"',
+        ".Values.global.ameide.cluster.arch",
+    ),
+}
+
+
+def test_once_humans_move_the_last_readers_the_bridge_goes_and_the_collision_ends(
+    migrated: tuple[Path, Renders, Renders, dict[str, bytes]],
+) -> None:
+    root = migrated[0]
+    for rel, (old, new) in HAND_FIXES.items():
+        path = root / rel
+        assert old in path.read_text(encoding="utf-8"), rel
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    fleet = Fleet.open(root)
+    postgres = next(r for r in fleet.releases if r.label == "platform-postgres-clusters@local")
+    assert "type: k3d" in render(fleet, postgres)["postgres-clusters/templates/postgres-ameide.yaml"]
+
+    dropped = fleetmig("apply", "phase-a", "--repo", root, "--allow-dirty")
+    assert dropped.returncode == 0, dropped.stderr
+    fleet = Fleet.open(root)
+    for layer in ("local", "azure"):
+        text = (root / f"sources/values/cluster/{layer}/globals.yaml").read_text(encoding="utf-8")
+        assert "\ncluster:" not in text and "global:" in text
+    cluster_spec = render(fleet, postgres)["postgres-clusters/templates/postgres-ameide.yaml"]
+    assert "k3d" not in cluster_spec and "context:" not in cluster_spec  # no unexpected spec keys (plan 519 §6)
+    assert fleetmig("apply", "phase-a", "--repo", root, "--check", "--allow-dirty").returncode == 0
