@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import codecs
-import copy
 import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import jsonschema
 
+from fleetmig.edit.json import JsonEdit, JsonText, Pointer, applied, line_of_byte, render, syntax_problem
 from fleetmig.engine import Changeset, Codemod
 from fleetmig.errors import InputError
 from fleetmig.fleet.components import Release
@@ -25,8 +24,6 @@ ARCHES = ("amd64", "arm64")
 GLOBAL_NOTE = "Keep open: Helm injects `global` into every chart and subchart (helm/helm#10392)."
 # Keywords that document rather than constrain: added with a new node, never compared or overwritten.
 ANNOTATIONS = frozenset({"$comment", "description", "title"})
-
-Pointer = tuple[str, ...]
 
 
 class ValuesSchema(Codemod):
@@ -46,8 +43,9 @@ class ValuesSchema(Codemod):
     when it must take a nested block. When the fleet's cluster types change, the enum of
     `cluster.type` follows. A rule of the chart's own that contradicts the contract (`global`
     typed as a string, a closed `global`, another `arch` enum), a `$ref` on the way (fleetmig does
-    not follow it) and a file that is not valid JSON are reported at file:line and left alone. A release whose layered values would not pass the
-    contract is reported: once the schema is in place, it fails to render.
+    not follow it) and a file that is not valid JSON are reported at file:line and left alone. A
+    release whose layered values would not pass the contract is reported: once the schema is in
+    place, it fails to render.
 
     ## Why
     Helm validates `values.schema.json` against the final `.Values` on `helm template`, which is
@@ -135,7 +133,7 @@ class ValuesSchema(Codemod):
             if fleet.exists(path):
                 self._merge(fleet, path, contract, owned_enum, changeset)
             else:
-                content = _render({"$schema": DRAFT_07, **_root(contract)}, "", "  ", "\n") + "\n"
+                content = render({"$schema": DRAFT_07, **_root(contract)}, "", "  ", "\n") + "\n"
                 changeset.create(path, content.encode("utf-8"), created)
             _report_failing_releases(fleet, path, validator, releases.get(chart.path, ()), changeset)
         return changeset
@@ -148,14 +146,14 @@ class ValuesSchema(Codemod):
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            changeset.manual(path, _line_of_byte(raw, exc.start), f"not UTF-8 text ({exc.reason}); Helm cannot read it")
+            changeset.manual(path, line_of_byte(raw, exc.start), f"not UTF-8 text ({exc.reason}); Helm cannot read it")
             return
         try:
             data = json.loads(text, object_pairs_hook=dict)
         except json.JSONDecodeError as exc:
-            changeset.manual(path, *_syntax_problem(text, exc))
+            changeset.manual(path, *syntax_problem(text, exc))
             return
-        document = _JsonText(text)
+        document = JsonText(text)
         duplicate = document.duplicate_key()
         if duplicate is not None:
             changeset.manual(path, duplicate[1], f"key `{duplicate[0]}` appears twice in one object; merge by hand")
@@ -174,7 +172,7 @@ class ValuesSchema(Codemod):
         first_line = document.line_of(merge.ops[0].pointer)
         for op in merge.ops:
             document.apply(op)
-        expected = _applied(data, merge.ops)
+        expected = applied(data, merge.ops)
         if json.dumps(json.loads(document.text)) != json.dumps(expected):
             # The splice must yield exactly the merged data, key order included; never write a guess.
             changeset.manual(path, first_line, "not changed: fleetmig could not splice the contract in cleanly")
@@ -298,23 +296,13 @@ def _report_failing_releases(
 # --- merging -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Op:
-    """One edit of the existing schema, addressed by the path of keys to the node it changes."""
-
-    kind: Literal["add", "append", "replace"]
-    pointer: Pointer  # the object to add to, the list to extend, or the value to replace
-    value: Any
-    key: str = ""  # for "add"
-
-
 @dataclass
 class _Merge:
     """Walks the contract through an existing schema, collecting the edits it needs and the
     rules of the chart that contradict it."""
 
     owned_enum: Pointer  # the one rule the fleet owns outright: the cluster types follow the policy
-    ops: list[_Op] = field(default_factory=list)
+    ops: list[JsonEdit] = field(default_factory=list)
     conflicts: list[tuple[Pointer, str]] = field(default_factory=list)
 
     def conflict(self, pointer: Pointer, message: str) -> None:
@@ -332,7 +320,7 @@ class _Merge:
             at = (*pointer, key)
             if key not in have:
                 if key not in ANNOTATIONS:
-                    self.ops.append(_Op("add", pointer, wanted, key))
+                    self.ops.append(JsonEdit("add", pointer, wanted, key))
                 continue
             present = have[key]
             if key in ANNOTATIONS:
@@ -345,14 +333,14 @@ class _Merge:
                     if name in present:
                         self.subschema(present[name], sub, (*at, name), f"{where}.{name}".lstrip("."))
                     else:
-                        self.ops.append(_Op("add", at, sub, name))
+                        self.ops.append(JsonEdit("add", at, sub, name))
             elif key == "required":
                 if not isinstance(present, list):
                     self.conflict(at, f"`required` of {_name(where)} is not a list; fix it by hand")
                     continue
                 missing = [name for name in wanted if name not in present]
                 if missing:
-                    self.ops.append(_Op("append", at, missing))
+                    self.ops.append(JsonEdit("append", at, missing))
             elif key == "additionalProperties" and wanted is True:
                 if present is not True and present != {}:
                     self.conflict(
@@ -365,7 +353,7 @@ class _Merge:
                 self.subschema(present, wanted, at, f"{where}.*")
             elif key == "enum" and at == self.owned_enum:
                 if not _same_members(present, wanted):
-                    self.ops.append(_Op("replace", at, wanted))
+                    self.ops.append(JsonEdit("replace", at, wanted))
             elif key == "enum":
                 if not _same_members(present, wanted):
                     self.conflict(at, _contradiction(key, where, present, wanted))
@@ -381,7 +369,7 @@ class _Merge:
 
     def subschema(self, have: Any, want: dict[str, Any], pointer: Pointer, where: str) -> None:
         if have is True:  # the schema that accepts anything: the contract only narrows it
-            self.ops.append(_Op("replace", pointer, want))
+            self.ops.append(JsonEdit("replace", pointer, want))
         elif isinstance(have, dict):
             self.walk(have, want, pointer, where)
         elif have is False:
@@ -407,266 +395,3 @@ def _name(where: str) -> str:
 
 def _show(value: Any) -> str:
     return f"`{json.dumps(value, ensure_ascii=False)}`"
-
-
-def _applied(data: dict[str, Any], ops: Sequence[_Op]) -> dict[str, Any]:
-    """The data the spliced text must parse to."""
-    out = copy.deepcopy(data)
-    for op in ops:
-        if op.kind == "replace":
-            _at(out, op.pointer[:-1])[op.pointer[-1]] = op.value
-        elif op.kind == "append":
-            _at(out, op.pointer).extend(op.value)
-        else:
-            _at(out, op.pointer)[op.key] = op.value
-    return out
-
-
-def _at(data: Any, pointer: Pointer) -> Any:
-    for key in pointer:
-        data = data[key]
-    return data
-
-
-# --- splicing JSON text ------------------------------------------------------------------------
-
-
-@dataclass
-class _Node:
-    """Where one JSON value sits in the text; members map each key to its offset and value."""
-
-    start: int
-    end: int
-    members: dict[str, tuple[int, _Node]] = field(default_factory=dict)
-    items: list[_Node] = field(default_factory=list)
-    duplicate: tuple[str, int] | None = None  # the first repeated key in this subtree, with its offset
-
-
-INLINE_WIDTH = 60  # a leaf rule this short reads best on one line, as hand-written schemas have it
-_SCALAR = re.compile(r"[^\s,\]}]+")
-
-
-class _JsonText:
-    """Valid JSON text that edits are spliced into: only the bytes an edit must change change.
-
-    New lines take the indentation of their neighbours, nested levels the file's indent unit, and
-    the file's line ending; a list written on one line is extended on that line.
-    """
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.newline = "\r\n" if "\r\n" in text else "\n"
-        self.unit = _indent_unit(text)
-
-    def tree(self) -> _Node:
-        return _Parser(self.text).parse()
-
-    def duplicate_key(self) -> tuple[str, int] | None:
-        found = self.tree().duplicate
-        return (found[0], self._line(found[1])) if found else None
-
-    def line_of(self, pointer: Pointer) -> int:
-        """Line of the last key of `pointer` that exists in the text (the object's own line for ())."""
-        node, offset = self.tree(), 0
-        for key in pointer:
-            if key not in node.members:
-                break
-            offset, node = node.members[key]
-        return self._line(offset if pointer else node.start)
-
-    def apply(self, op: _Op) -> None:
-        chain = [self.tree()]
-        for key in op.pointer:
-            chain.append(chain[-1].members[key][1])
-        target = chain[-1]
-        if op.kind == "append":
-            self._append_items(target, op.value)
-            return
-        # The objects whose layout the edit lives in: the target of an added member, the
-        # container of a replaced value.
-        holders = chain if op.kind == "add" else chain[:-1]
-        flat = next((depth for depth, node in enumerate(holders) if self._one_line(node)), None)
-        inline = "\n" not in self._render(op.value, "")
-        if op.kind == "replace" and (flat is None or inline):
-            self._replace(target, op.value)
-        elif op.kind == "add" and flat is None and target.members:
-            self._add_member(target, op.key, op.value)
-        elif op.kind == "add" and inline and target.members:
-            _, last = list(target.members.values())[-1]
-            member = f"{json.dumps(op.key, ensure_ascii=False)}: {self._render(op.value, '')}"
-            self._splice(last.end, last.end, f", {member}")
-        else:
-            # A one-line (or empty) object cannot take a multi-line value in place: lay out again
-            # the outermost one-line object around the edit, with the edit made.
-            depth = len(holders) - 1 if flat is None else flat
-            outer = holders[depth]
-            data = json.loads(self.text[outer.start : outer.end], object_pairs_hook=dict)
-            edited = _applied(data, [_Op(op.kind, op.pointer[depth:], op.value, op.key)])
-            self._splice(outer.start, outer.end, self._render(edited, _line_indent(self.text, outer.start)))
-
-    def _add_member(self, node: _Node, key: str, value: Any) -> None:
-        key_offset, last = list(node.members.values())[-1]
-        indent = _line_indent(self.text, key_offset)
-        entry = f"{json.dumps(key, ensure_ascii=False)}: {self._render(value, indent)}"
-        self._splice(last.end, last.end, f",{self.newline}{indent}{entry}")
-
-    def _append_items(self, node: _Node, values: list[Any]) -> None:
-        if not node.items:
-            self._splice(node.start, node.end, self._render(values, _line_indent(self.text, node.start)))
-            return
-        last = node.items[-1]
-        if self._one_line(node):
-            between = self.text[node.items[-2].end : last.start] if len(node.items) > 1 else ", "
-            separator = between if "\n" not in between else ", "
-        else:
-            separator = f",{self.newline}{_line_indent(self.text, last.start)}"
-        added = "".join(separator + json.dumps(value, ensure_ascii=False) for value in values)
-        self._splice(last.end, last.end, added)
-
-    def _replace(self, node: _Node, value: Any) -> None:
-        if node.items and not self._one_line(node) and isinstance(value, list) and not _has_containers(value):
-            # A list written one item per line stays that way.
-            item_indent = _line_indent(self.text, node.items[0].start)
-            lines = f",{self.newline}".join(item_indent + json.dumps(v, ensure_ascii=False) for v in value)
-            closing = _line_indent(self.text, node.end - 1)
-            self._splice(node.start, node.end, f"[{self.newline}{lines}{self.newline}{closing}]")
-            return
-        self._splice(node.start, node.end, self._render(value, _line_indent(self.text, node.start)))
-
-    def _render(self, value: Any, indent: str) -> str:
-        return _render(value, indent, self.unit, self.newline)
-
-    def _one_line(self, node: _Node) -> bool:
-        return "\n" not in self.text[node.start : node.end]
-
-    def _splice(self, start: int, end: int, replacement: str) -> None:
-        self.text = self.text[:start] + replacement + self.text[end:]
-
-    def _line(self, offset: int) -> int:
-        return self.text.count("\n", 0, offset) + 1
-
-
-class _Parser:
-    """Offsets of every value in text that `json.loads` has already accepted."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def parse(self) -> _Node:
-        return self._value(self._skip(0))
-
-    def _skip(self, pos: int) -> int:
-        while pos < len(self.text) and self.text[pos] in " \t\r\n":
-            pos += 1
-        return pos
-
-    def _value(self, pos: int) -> _Node:
-        char = self.text[pos]
-        if char == "{":
-            return self._object(pos)
-        if char == "[":
-            return self._array(pos)
-        if char == '"':
-            return _Node(pos, self._string_end(pos))
-        match = _SCALAR.match(self.text, pos)
-        assert match is not None
-        return _Node(pos, match.end())
-
-    def _object(self, start: int) -> _Node:
-        node = _Node(start, start)
-        pos = self._skip(start + 1)
-        while self.text[pos] != "}":
-            key_end = self._string_end(pos)
-            key = json.loads(self.text[pos:key_end])
-            value = self._value(self._skip(self._skip(key_end) + 1))  # past the colon
-            if key in node.members and node.duplicate is None:
-                node.duplicate = (key, pos)
-            node.duplicate = node.duplicate or value.duplicate
-            node.members[key] = (pos, value)
-            pos = self._skip(value.end)
-            if self.text[pos] == ",":
-                pos = self._skip(pos + 1)
-        node.end = pos + 1
-        return node
-
-    def _array(self, start: int) -> _Node:
-        node = _Node(start, start)
-        pos = self._skip(start + 1)
-        while self.text[pos] != "]":
-            item = self._value(pos)
-            node.duplicate = node.duplicate or item.duplicate
-            node.items.append(item)
-            pos = self._skip(item.end)
-            if self.text[pos] == ",":
-                pos = self._skip(pos + 1)
-        node.end = pos + 1
-        return node
-
-    def _string_end(self, pos: int) -> int:
-        pos += 1
-        while self.text[pos] != '"':
-            pos += 2 if self.text[pos] == "\\" else 1
-        return pos + 1
-
-
-def _render(value: Any, indent: str, unit: str, newline: str) -> str:
-    """JSON for `value` starting on a line indented by `indent`: objects one member per line, except
-    short ones that hold no object (`{"type": "boolean"}`); lists of plain values on one line."""
-    inner = indent + unit
-    if isinstance(value, dict) and value and not any(isinstance(item, dict) for item in value.values()):
-        flat = (
-            "{"
-            + ", ".join(
-                f"{json.dumps(k, ensure_ascii=False)}: {_render(v, inner, unit, newline)}" for k, v in value.items()
-            )
-            + "}"
-        )
-        if len(flat) <= INLINE_WIDTH and newline not in flat:
-            return flat
-    if isinstance(value, dict) and value:
-        members = (
-            f"{inner}{json.dumps(key, ensure_ascii=False)}: {_render(item, inner, unit, newline)}"
-            for key, item in value.items()
-        )
-        return "{" + newline + f",{newline}".join(members) + newline + indent + "}"
-    if isinstance(value, list) and _has_containers(value):
-        items = (inner + _render(item, inner, unit, newline) for item in value)
-        return "[" + newline + f",{newline}".join(items) + newline + indent + "]"
-    if isinstance(value, list):
-        return "[" + ", ".join(json.dumps(item, ensure_ascii=False) for item in value) + "]"
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _has_containers(values: list[Any]) -> bool:
-    return any(isinstance(value, (dict, list)) for value in values)
-
-
-def _indent_unit(text: str) -> str:
-    """The file's indent step: the shallowest indentation it uses (two spaces when it has none)."""
-    widths = []
-    for line in text.splitlines():
-        body = line.lstrip(" \t")
-        if body and len(body) < len(line):
-            if line[0] == "\t":
-                return "\t"
-            widths.append(len(line) - len(body))
-    return " " * min(widths) if widths else "  "
-
-
-def _line_indent(text: str, offset: int) -> str:
-    start = text.rfind("\n", 0, offset) + 1
-    line = text[start:offset]
-    return line[: len(line) - len(line.lstrip(" \t"))]
-
-
-def _syntax_problem(text: str, error: json.JSONDecodeError) -> tuple[int, str]:
-    """Line and message for a JSON syntax error; a trailing comma, the usual hand-edit slip, is
-    named at its own line rather than at the bracket after it."""
-    before = text[: error.pos].rstrip()
-    if before.endswith(",") and text[error.pos : error.pos + 1] in ("}", "]"):
-        return before.count("\n") + 1, "not valid JSON: trailing comma (JSON allows none); Helm cannot read it"
-    return error.lineno, f"not valid JSON ({error.msg}, column {error.colno}); Helm cannot read it"
-
-
-def _line_of_byte(raw: bytes, offset: int) -> int:
-    return raw.count(b"\n", 0, offset) + 1

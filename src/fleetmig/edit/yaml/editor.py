@@ -264,8 +264,10 @@ class YamlEditor:
         removed = comment_texts(self.lines[block.head_start : block.end + 1])
         end = block.end + 1
         # A block set off by blank lines on both sides leaves one separator, not two.
-        if end < len(self.lines) and not self.lines[end].strip() and (
-            block.head_start == 0 or not self.lines[block.head_start - 1].strip()
+        if (
+            end < len(self.lines)
+            and not self.lines[end].strip()
+            and (block.head_start == 0 or not self.lines[block.head_start - 1].strip())
         ):
             end += 1
         splices = [_Splice(block.head_start, end, [])]
