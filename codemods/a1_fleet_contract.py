@@ -7,6 +7,7 @@ from typing import Any
 from fleetmig.edit.yaml import KeyPath, YamlEditor, dotted, keypath
 from fleetmig.engine import Changeset, Codemod
 from fleetmig.errors import EditRefused
+from fleetmig.fleet.contract import is_marked_bridge
 from fleetmig.fleet.model import Fleet, GlobalsLayer
 
 CONTRACT_FIELDS = ("type", "name", "arch")
@@ -138,7 +139,7 @@ class FleetContract(Codemod):
         if added:
             notes.append(f"publish `{root}.{{{','.join(added)}}}` for {layer.kind} `{layer.name}`")
         for key in present:
-            if not any("DEPRECATED" in line for line in _head_comments(editor, key)):
+            if not is_marked_bridge(editor, key):
                 editor.add_comment((key,), DEPRECATION.format(target=target))
                 notes.append(f"mark root `{key}` as a deprecated bridge")
         return notes
@@ -253,13 +254,6 @@ def _policy_facts(fleet: Fleet, cluster_type: str | None) -> dict[str, Any]:
     if images:
         facts["images"] = {"policy": images}
     return facts
-
-
-def _head_comments(editor: YamlEditor, key: str) -> list[str]:
-    for entry in editor.entries():
-        if entry.key == key:
-            return editor.lines[entry.head_start : entry.key_line]
-    return []
 
 
 def _first_line(editor: YamlEditor, bridge_keys: list[str]) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 from fleetmig.edit.yaml import YamlEditor, keypath
 from fleetmig.engine import Changeset, Codemod
 from fleetmig.errors import EditRefused
-from fleetmig.fleet.contract import DEPRECATION_MARK, Bridge, bridges
+from fleetmig.fleet.contract import Bridge, bridges, is_marked_bridge
 from fleetmig.fleet.model import Fleet
 
 # a1 derives the cluster contract (type = cluster type, name/arch from the policy); a plain copy would be wrong.
@@ -86,7 +86,7 @@ class AmbiguousRootKeys(Codemod):
                         notes.append(note)
                     continue
                 charts = receivers[rel]
-                if self._is_marked(editor, key) or all(_owns(fleet, chart, key) for chart in charts):
+                if is_marked_bridge(editor, key) or all(_owns(fleet, chart, key) for chart in charts):
                     continue  # a bridge already, or the chart's own setting given per component
                 changeset.manual(rel, editor.line_of((key,)), self._describe(fleet, key, receivers[rel]))
             if editor.changed:
@@ -123,7 +123,7 @@ class AmbiguousRootKeys(Codemod):
             else:
                 editor.insert(target[:-1], str(target[-1]), value)
                 published = True
-            marked = self._is_marked(editor, bridge.root)
+            marked = is_marked_bridge(editor, bridge.root)
             if not marked:
                 editor.add_comment((bridge.root,), bridge.comment(self.id))
         except EditRefused as refusal:
@@ -133,13 +133,6 @@ class AmbiguousRootKeys(Codemod):
         if not marked:
             parts.append(f"mark root `{bridge.root}` as a deprecated bridge")
         return " and ".join(parts) or None
-
-    @staticmethod
-    def _is_marked(editor: YamlEditor, key: str) -> bool:
-        for entry in editor.entries():
-            if entry.key == key:
-                return any(DEPRECATION_MARK in line for line in editor.lines[entry.head_start : entry.key_line])
-        return False
 
     def _describe(self, fleet: Fleet, key: str, charts: list[str]) -> str:
         readers = [chart for chart in charts if _reads(fleet, chart, key)]

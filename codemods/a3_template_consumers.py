@@ -11,6 +11,7 @@ from fleetmig.fleet.consumers import (
     Evidence,
     Verdict,
     apply_splices,
+    chart_defaults,
     charts,
     evidence_for_chart,
     evidence_for_values_file,
@@ -80,8 +81,7 @@ class TemplateConsumers(Codemod):
             if not files:
                 continue
             evidence = evidence_for_chart(fleet, chart.path)
-            defaults_path = f"{chart.path}/values.yaml"
-            defaults = fleet.values(defaults_path) if fleet.exists(defaults_path) else None
+            defaults = chart_defaults(fleet, chart.path)
             for rel in files:
                 self._rewrite(fleet, changeset, rel, evidence, defaults, vendored=chart.vendored)
         for rel in values_files(fleet):

@@ -10,6 +10,7 @@ from fleetmig.engine import Changeset, Codemod
 from fleetmig.errors import EditRefused
 from fleetmig.fleet.consumers import (
     Evidence,
+    chart_defaults,
     charts,
     evidence_for_chart,
     evidence_for_values_file,
@@ -20,7 +21,7 @@ from fleetmig.fleet.consumers import (
     text_of,
     values_files,
 )
-from fleetmig.fleet.contract import DEPRECATION_MARK, Bridge, bridges
+from fleetmig.fleet.contract import Bridge, bridges, is_marked_bridge
 from fleetmig.fleet.model import Fleet
 
 SHOWN_READERS = 5
@@ -74,7 +75,7 @@ class DropBridge(Codemod):
         changeset = self.changeset()
         layers = fleet.globals_layers()
         for bridge in bridges(fleet.policy):
-            carriers = [layer.path for layer in layers if self._carries(fleet, layer.path, bridge)]
+            carriers = [layer.path for layer in layers if is_marked_bridge(fleet.yaml(layer.path), bridge.root)]
             if not carriers:
                 continue
             readers, collisions = self._readers(fleet, bridge)
@@ -115,14 +116,6 @@ class DropBridge(Codemod):
             }
         )
 
-    @staticmethod
-    def _carries(fleet: Fleet, rel: str, bridge: Bridge) -> bool:
-        editor = fleet.yaml(rel)
-        for entry in editor.entries():
-            if entry.key == bridge.root:
-                return any(DEPRECATION_MARK in line for line in editor.lines[entry.head_start : entry.key_line])
-        return False
-
     def _readers(self, fleet: Fleet, bridge: Bridge) -> tuple[list[str], list[str]]:
         """file:line of every remaining reader, and the charts whose collision the drop ends."""
         readers: list[str] = []
@@ -132,8 +125,7 @@ class DropBridge(Codemod):
             if not files:
                 continue
             evidence = evidence_for_chart(fleet, chart.path)
-            defaults_path = f"{chart.path}/values.yaml"
-            defaults = fleet.values(defaults_path) if fleet.exists(defaults_path) else None
+            defaults = chart_defaults(fleet, chart.path)
             for rel in files:
                 readers += self._template_readers(fleet, rel, bridge, evidence, defaults, collisions, chart.path)
         for rel in values_files(fleet):

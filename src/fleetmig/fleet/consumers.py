@@ -94,6 +94,12 @@ def in_yaml_comment(text: str, verdict: Verdict) -> bool:
     return re.search(r"(^|\s)#", text[line_start : token.start]) is not None
 
 
+def chart_defaults(fleet: Fleet, chart: str) -> Any:
+    """The chart's own `values.yaml` as data (None when it has none)."""
+    rel = f"{chart}/values.yaml"
+    return fleet.values(rel) if fleet.exists(rel) else None
+
+
 def evidence_for_chart(fleet: Fleet, chart: str) -> list[Evidence]:
     """Every release of the chart; a chart no component deploys is judged against each environment."""
     found = [
@@ -330,6 +336,7 @@ __all__ = [
     "TemplateSyntaxError",
     "Verdict",
     "apply_splices",
+    "chart_defaults",
     "charts",
     "evidence_for_chart",
     "evidence_for_values_file",

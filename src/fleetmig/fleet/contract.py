@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fleetmig.edit.yaml import YamlEditor
 from fleetmig.fleet.policy import Policy
 
 # Marks a root key kept only so that old readers keep working; drop-bridge looks for it.
@@ -33,3 +34,11 @@ class Bridge:
 def bridges(policy: Policy) -> tuple[Bridge, ...]:
     """Every moved root key, in the order fleetmig.yaml lists them."""
     return tuple(Bridge(root, f"{policy.contract_root}.{path}") for root, path in policy.contract_move.items())
+
+
+def is_marked_bridge(editor: YamlEditor, key: str) -> bool:
+    """Whether root `key` carries the deprecation comment a phase-A codemod puts on a bridge."""
+    for entry in editor.entries():
+        if entry.key == key:
+            return any(DEPRECATION_MARK in line for line in editor.lines[entry.head_start : entry.key_line])
+    return False
