@@ -8,7 +8,7 @@ from typing import Any
 from fleetmig.edit.yaml import YamlEditor, keypath
 from fleetmig.engine import Changeset, Codemod
 from fleetmig.errors import EditRefused
-from fleetmig.fleet.contract import Bridge, bridges, is_marked_bridge
+from fleetmig.fleet.contract import DEPRECATION_MARK, Bridge, bridges, is_marked_bridge
 from fleetmig.fleet.model import Fleet
 
 # a1 derives the cluster contract (type = cluster type, name/arch from the policy); a plain copy would be wrong.
@@ -75,22 +75,29 @@ class AmbiguousRootKeys(Codemod):
             keys = [key for key in data if key in watched]
             if not keys:
                 continue
-            editor = fleet.yaml(rel)
-            before = editor.to_bytes()
+            text = fleet.read_bytes(rel).decode("utf-8", "replace")
+            # Most files only need a line number for a report: parse for editing only when needed.
+            needs_editor = DEPRECATION_MARK in text or any(key in moved for key in keys)
+            editor = fleet.yaml(rel) if needs_editor else None
             notes = []
             for key in keys:
                 bridge = moved.get(key)
-                if bridge is not None and key in data:
+                if editor is not None and bridge is not None:
                     note = self._bridge(editor, rel, bridge, changeset)
                     if note:
                         notes.append(note)
                     continue
                 charts = receivers[rel]
-                if is_marked_bridge(editor, key) or all(_owns(fleet, chart, key) for chart in charts):
+                if (editor is not None and is_marked_bridge(editor, key)) or all(
+                    _owns(fleet, chart, key) for chart in charts
+                ):
                     continue  # a bridge already, or the chart's own setting given per component
-                changeset.manual(rel, editor.line_of((key,)), self._describe(fleet, key, receivers[rel]))
-            if editor.changed:
-                changeset.edit(rel, before, editor.to_bytes(), "; ".join(notes), editor.line_of((keys[0],)))
+                line = editor.line_of((key,)) if editor is not None else _root_key_line(text, key)
+                changeset.manual(rel, line, self._describe(fleet, key, charts))
+            if editor is not None and editor.changed:
+                changeset.edit(
+                    rel, fleet.read_bytes(rel), editor.to_bytes(), "; ".join(notes), editor.line_of((keys[0],))
+                )
         return changeset
 
     def _receivers(self, fleet: Fleet) -> dict[str, list[str]]:
@@ -146,6 +153,11 @@ class AmbiguousRootKeys(Codemod):
             text + f". Move it under `{fleet.policy.contract_root}` (map it in contract.move) "
             "or into the component values that need it"
         )
+
+
+def _root_key_line(text: str, key: str) -> int | None:
+    match = re.search(rf"""^(["']?){re.escape(key)}\1[ \t]*:""", text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else None
 
 
 def _names(charts: list[str]) -> str:

@@ -21,7 +21,7 @@ from fleetmig.fleet.consumers import (
     text_of,
     values_files,
 )
-from fleetmig.fleet.contract import Bridge, bridges, is_marked_bridge
+from fleetmig.fleet.contract import DEPRECATION_MARK, Bridge, bridges, is_marked_bridge
 from fleetmig.fleet.model import Fleet
 
 SHOWN_READERS = 5
@@ -75,7 +75,12 @@ class DropBridge(Codemod):
         changeset = self.changeset()
         layers = fleet.globals_layers()
         for bridge in bridges(fleet.policy):
-            carriers = [layer.path for layer in layers if is_marked_bridge(fleet.yaml(layer.path), bridge.root)]
+            carriers = [
+                layer.path
+                for layer in layers
+                if DEPRECATION_MARK.encode() in fleet.read_bytes(layer.path)
+                and is_marked_bridge(fleet.yaml(layer.path), bridge.root)
+            ]
             if not carriers:
                 continue
             readers, collisions = self._readers(fleet, bridge)

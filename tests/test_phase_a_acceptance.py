@@ -8,6 +8,7 @@ phase adds is exercised by the same renders.
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -100,11 +101,11 @@ def test_the_contract_is_enforced_by_every_owned_chart(
     }
     assert len(one_release_per_chart) >= 10
     for release in one_release_per_chart.values():
-        missing = fleet.release_values(release)
+        missing = copy.deepcopy(fleet.release_values(release))
         del missing["global"]["ameide"]["cluster"]
         with pytest.raises(Exception, match=r"(?s)schema.*missing property 'cluster'"):
             render(fleet, release, missing)
-        malformed = fleet.release_values(release)
+        malformed = copy.deepcopy(fleet.release_values(release))
         malformed["global"]["ameide"]["cluster"]["arch"] = "s390x"
         with pytest.raises(Exception, match=r"(?s)schema.*/global/ameide/cluster/arch"):
             render(fleet, release, malformed)

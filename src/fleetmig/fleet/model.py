@@ -50,6 +50,7 @@ class Fleet:
         self.policy = policy
         self.files = files
         self._plain: dict[str, Any] = {}
+        self._release_values: dict[Release, dict[str, Any]] = {}
 
     @classmethod
     def open(cls, root: Path) -> Fleet:
@@ -198,12 +199,17 @@ class Fleet:
         return tuple(out)
 
     def release_values(self, release: Release) -> dict[str, Any]:
-        """What the release's chart sees as `.Values` (chart defaults, then every values file)."""
+        """What the release's chart sees as `.Values` (chart defaults, then every values file).
+
+        Computed once per fleet view and shared: copy it before changing it."""
+        if release in self._release_values:
+            return self._release_values[release]
         layers = []
         if release.component.chart_path:
             layers.append(self._mapping(f"{release.component.chart_path}/values.yaml"))
         layers += [self._mapping(rel) for rel in release.value_files]
-        return coalesce(layers)
+        merged = self._release_values[release] = coalesce(layers)
+        return merged
 
     def _mapping(self, rel: str) -> dict[str, Any] | None:
         if not self.exists(rel):
