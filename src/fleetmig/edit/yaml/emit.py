@@ -17,7 +17,7 @@ _YAML11_SPECIAL = re.compile(
 _NUMBERISH = re.compile(
     r"^[-+]?(?:[0-9][0-9_:.eE+-]*|\.[0-9]+|\.inf|\.Inf|\.INF|\.nan|\.NaN|\.NAN|0x[0-9a-fA-F_]+|0o?[0-7_]+)$"
 )
-_SAFE_PLAIN = re.compile(r"^[A-Za-z0-9_./$()@][A-Za-z0-9_./:$(){}@ +=,-]*$")
+_SAFE_PLAIN = re.compile(r"^[A-Za-z0-9_./$()@][A-Za-z0-9_./:$(){}@ +=,*-]*$")
 
 
 @dataclass(frozen=True)
