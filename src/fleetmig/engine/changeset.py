@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-ChangeKind = Literal["edit", "create", "delete", "move"]
+ChangeKind = Literal["edit", "create", "delete", "move", "materialize"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,11 @@ class Changeset:
 
     def move(self, path: str, new_path: str, content: bytes, reason: str) -> None:
         self.changes.append(FileChange("move", path, content, content, self.codemod, reason, None, new_path))
+
+    def materialize(self, path: str, link_target: str, content: bytes, reason: str) -> None:
+        """Replace the symlink at `path` by a regular file holding `content`. `before` holds the
+        link's target, which is what git stores for a symlink, so the diff reads as git's would."""
+        self.changes.append(FileChange("materialize", path, link_target.encode(), content, self.codemod, reason, 1))
 
     def manual(self, path: str, line: int | None, message: str) -> None:
         """Report something this codemod will not change, with the reason a human needs."""

@@ -29,6 +29,8 @@ def unified(change: FileChange) -> str:
     header = f"diff --fleetmig a/{change.path} b/{new_path}\n"
     if change.kind == "move" and change.before == change.after:
         return header + f"rename from {change.path}\nrename to {new_path}\n"
+    if change.kind == "materialize":
+        header += "old mode 120000\nnew mode 100644\n"
     body = "".join(
         difflib.unified_diff(
             _lines(change.before),

@@ -40,7 +40,8 @@ def write_atomically(root: Path, changes: Sequence[FileChange]) -> None:
 
 def _inside(root: Path, rel: str | None) -> Path:
     assert rel is not None
-    path = (root / rel).resolve()
+    # The folder is resolved, not the entry: a symlink is replaced or removed itself, never written through.
+    path = (root / rel).parent.resolve() / Path(rel).name
     if not path.is_relative_to(root.resolve()):
         raise InputError("refusing to write outside the fleet root", rel)
     return root / rel

@@ -61,6 +61,14 @@ class FileView:
         self._disk_cache[rel] = data
         return data
 
+    def link_target(self, rel: str) -> str | None:
+        """What the symlink at `rel` points to, as written in the link; None when it is not one
+        (a path with pending content is a regular file by then)."""
+        if rel in self._overlay:
+            return None
+        path = self.root / rel
+        return os.readlink(path) if path.is_symlink() else None
+
     def files(self) -> list[str]:
         """Every file path (POSIX, relative to the root), disk and overlay, sorted."""
         if self._listing is None:
