@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from fleetmig.errors import InputError
+from fleetmig.fleet.policy import Policy
 
 Scope = Literal["cluster", "env"]
 
@@ -69,3 +70,15 @@ def parse_component(rel: str, data: Any, components_root: str) -> Component:
         chart_path=chart_path.rstrip("/") if chart_path else None,
         extra_value_files=tuple(v[len(VALUES_REF) :] for v in extra if v.startswith(VALUES_REF)),
     )
+
+
+def omitted_components(policy: Policy, cluster_type: str) -> dict[str, str]:
+    """component name → why the policy keeps it off `cluster_type` (omit list, capability gates)."""
+    rules = policy.cluster_types.get(cluster_type)
+    if rules is None:
+        return {}
+    out = {name: f"clusterTypes.{cluster_type}.omit lists it" for name in rules.omit}
+    for component, capability in policy.capability_gates.items():
+        if rules.capability(capability) is False:
+            out.setdefault(component, f"capability `{capability}` is false on {cluster_type}")
+    return out
