@@ -21,6 +21,7 @@ def test_wheel_ships_codemods_and_templates_and_runs_outside_the_source_tree(tmp
     assert "fleetmig/codemods/a1_fleet_contract.py" in names
     assert "fleetmig/templates/demo/fleetmig.yaml" in names
     assert "fleetmig/schemas/fleetmig.schema.json" in names
+    assert "fleetmig/gotemplate_engine/main.go" in names  # fleetmig verify builds it on first use
 
     installed = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(installed)
