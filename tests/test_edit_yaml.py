@@ -326,3 +326,10 @@ def test_delete_of_a_blank_separated_block_leaves_one_separator() -> None:
     tight = YamlEditor(b"a: 1\ncluster:\n  type: k3d\n\nb: 2\n", "g.yaml")
     tight.delete("cluster")
     assert tight.text == "a: 1\n\nb: 2\n"
+
+
+def test_delete_can_keep_head_comments_that_describe_the_surroundings() -> None:
+    text = b"steps:\n  # One step per phase.\n  # 099: legacy\n  - values: ['099']\n  - values: ['155']\n"
+    editor = YamlEditor(text, "a.yaml")
+    editor.delete(("steps", 0), keep_comment=lambda line: "099" not in line)
+    assert editor.text == "steps:\n  # One step per phase.\n  - values: ['155']\n"

@@ -22,8 +22,10 @@ from fleetmig.fleet.demo import write_demo
 from fleetmig.fleet.detect import detect_policy_yaml, write_policy
 from fleetmig.fleet.model import Fleet
 from fleetmig.fleet.policy import policy_schema
+from fleetmig.report import waves as waves_report
 from fleetmig.report.diff import print_diff
 from fleetmig.report.plan import as_json, as_markdown, print_table
+from fleetmig.verify import waves
 
 app = typer.Typer(
     help="Migrate a GitOps fleet repository through the fleet-policy hardening plan (phases A-G).",
@@ -149,6 +151,31 @@ def apply(
         verb = "changed" if write else "would change"
         err.print(f"{verb} {files} file{'s' if files != 1 else ''}" if files else "nothing to change")
     if check and result.pending:
+        raise typer.Exit(1)
+
+
+verify_app = typer.Typer(help="Prove that the fleet still works: ApplicationSet waves.", no_args_is_help=True)
+app.add_typer(verify_app, name="verify")
+
+
+@verify_app.command("waves")
+def verify_waves(
+    repo: RepoOption = Path("."),
+    cluster_type: Annotated[
+        str | None, typer.Option("--cluster-type", help="Only this cluster type (default: every one).")
+    ] = None,
+    format: Annotated[PlanFormat, typer.Option("--format", help="Output format.")] = PlanFormat.table,
+) -> None:
+    """Expand every ApplicationSet per cluster type as Argo CD does and check RollingSync; exit 1 on problems."""
+    fleet = _fleet(repo)
+    reports = waves.simulate(fleet, cluster_type)
+    if format is PlanFormat.json:
+        sys.stdout.write(waves_report.as_json(reports) + "\n")
+    elif format is PlanFormat.markdown:
+        sys.stdout.write(waves_report.as_markdown(reports))
+    else:
+        waves_report.print_tables(out, reports)
+    if any(report.problems for report in reports):
         raise typer.Exit(1)
 
 

@@ -61,12 +61,20 @@ def appsets_for(fleet: Fleet, cluster_type: str) -> list[AppSet]:
     overlay = f"{layout.overlays.rstrip('/')}/{cluster_type}"
     if any(fleet.exists(f"{overlay}/{name}") for name in KUSTOMIZATION_FILES):
         return _from_documents(_kustomize(fleet, overlay), overlay)
-    found: list[AppSet] = []
-    for rel in fleet.files.glob(f"{layout.application_sets.rstrip('/')}/*"):
+    files = defining_files(fleet)
+    return [
+        s for rel in dict.fromkeys(files.values()) for s in _from_documents(_load_all(fleet.read_bytes(rel), rel), rel)
+    ]
+
+
+def defining_files(fleet: Fleet) -> dict[str, str]:
+    """ApplicationSet name → the file under `layout.applicationSets` that defines it."""
+    out: dict[str, str] = {}
+    for rel in fleet.files.glob(f"{fleet.policy.layout.application_sets.rstrip('/')}/*"):
         if rel.endswith((".yaml", ".yml")) and fleet.exists(rel):
-            text = fleet.read_bytes(rel)
-            found += _from_documents(_load_all(text, rel), rel)
-    return found
+            for appset in _from_documents(_load_all(fleet.read_bytes(rel), rel), rel):
+                out.setdefault(appset.name, rel)
+    return out
 
 
 def _kustomize(fleet: Fleet, overlay: str) -> list[Any]:

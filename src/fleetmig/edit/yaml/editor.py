@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -240,8 +240,13 @@ class YamlEditor:
             raise EditRefused("a mapping path must end in a key name", self.path)
         self.insert(path[:-1], path[-1], {}, doc=doc)
 
-    def delete(self, path: str | KeyPath, doc: int = 0) -> None:
-        """Remove a key (with its head comments and value block) or a sequence item; absent is done."""
+    def delete(
+        self, path: str | KeyPath, doc: int = 0, *, keep_comment: Callable[[str], bool] | None = None
+    ) -> None:
+        """Remove a key (with its head comments and value block) or a sequence item; absent is done.
+
+        `keep_comment` picks head-comment lines that describe the surroundings rather than the
+        removed entry (e.g. a note on the whole list above its first item): they stay in place."""
         resolved = resolve(self._doc(doc), keypath(path))
         if resolved is None:
             return
@@ -261,7 +266,12 @@ class YamlEditor:
         if isinstance(holder, CommentedMap) and self.lines[block.first][: block.column].strip():
             raise EditRefused(f"`{where}` shares its line with a sequence dash", self.path, block.first + 1)
         self._refuse_if_aliased(block.head_start, block.end, where)
-        removed = comment_texts(self.lines[block.head_start : block.end + 1])
+        kept = [
+            line
+            for line in self.lines[block.head_start : block.first]
+            if keep_comment is not None and line.strip().startswith("#") and keep_comment(line.strip())
+        ]
+        removed = comment_texts([line for line in self.lines[block.head_start : block.end + 1] if line not in kept])
         end = block.end + 1
         # A block set off by blank lines on both sides leaves one separator, not two.
         if (
@@ -270,7 +280,7 @@ class YamlEditor:
             and (block.head_start == 0 or not self.lines[block.head_start - 1].strip())
         ):
             end += 1
-        splices = [_Splice(block.head_start, end, [])]
+        splices = [_Splice(block.head_start, end, kept)]
         if len(holder) == 1:
             splices = self._emptied(resolved[:-1], holder, block, doc)
         self._commit(splices, expected, where=where, removed_comments=removed)
@@ -704,7 +714,12 @@ class YamlEditor:
         if drop is not None:
             tokens = [t for i, t in enumerate(tokens) if i != drop]
         if add is not None:
-            tokens.append(emit.flow(add, self.style))
+            added = emit.flow(add, self.style)
+            quoted = [t for t in tokens if t[:1] in ("'", '"')]
+            if quoted and added[:1] in ("'", '"') and added[0] != quoted[-1][0]:
+                # A new quoted item follows the quotes of its neighbours.
+                added = emit.restyled(add, quoted[-1], self.style)
+            tokens.append(added)
         rebuilt = body[: open_col + 1] + pad + separator.join(tokens) + pad + body[close:]
         return [_Splice(line_index, line_index + 1, [rebuilt + self.lines[line_index][len(body) :]])]
 

@@ -1,0 +1,1 @@
+"""Proofs that a migration keeps the fleet working: waves (ApplicationSet expansion + RollingSync)."""
