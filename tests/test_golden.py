@@ -23,9 +23,16 @@ CASES = sorted(p for p in GOLDEN.glob("*/*") if (p / "input").is_dir())
 
 
 def tree(root: Path) -> dict[str, Any]:
+    """Every file's bytes; a symlink is written down as its target, so that one left in place
+    (or one replaced by a file) shows in the snapshot."""
     out: dict[str, Any] = {}
     for path in sorted(root.iterdir()):
-        out[path.name] = tree(path) if path.is_dir() and not path.is_symlink() else path.read_bytes()
+        if path.is_symlink():
+            out[path.name] = f"symlink -> {path.readlink()}\n".encode()
+        elif path.is_dir():
+            out[path.name] = tree(path)
+        else:
+            out[path.name] = path.read_bytes()
     return out
 
 
