@@ -9,7 +9,7 @@ from fleetmig.edit.yaml import YamlEditor
 from fleetmig.engine import Changeset, Codemod
 from fleetmig.errors import EditRefused
 from fleetmig.fleet import rollingsync
-from fleetmig.fleet.applications import PHASE_LABEL, Application, render_applications
+from fleetmig.fleet.applications import PHASE_LABEL, Application, TemplateError, render_applications
 from fleetmig.fleet.appsets import GeneratorError, appsets_for, defining_files, param_sets
 from fleetmig.fleet.model import Fleet
 from fleetmig.gotemplate_engine import GoTemplateEngine
@@ -61,20 +61,32 @@ class RollingSyncCoverage(Codemod):
         files = defining_files(fleet)
         engine: GoTemplateEngine | None = None
         apps: dict[str, list[Application]] = {}
+        failures: dict[str, list[TemplateError]] = {}
         try:
             for cluster_type in fleet.cluster_types:
                 for appset in appsets_for(fleet, cluster_type):
                     if rollingsync.steps(appset.data) is None:
                         continue
                     engine = engine or GoTemplateEngine()
-                    rendered, _ = render_applications(appset, param_sets(fleet, appset), engine)
+                    rendered, errors = render_applications(appset, param_sets(fleet, appset), engine)
                     apps.setdefault(appset.name, []).extend(rendered)
+                    failures.setdefault(appset.name, []).extend(errors)
         except GeneratorError as error:
             changeset.manual(error.path or ".", error.line, f"not checked: {error.message}")
             return changeset
         for name, generated in sorted(apps.items()):
             rel = files.get(name)
             if rel is None:
+                continue
+            if failures[name]:
+                # An Application that does not render may be the one a "dead" step is waiting for.
+                first = failures[name][0]
+                changeset.manual(
+                    rel,
+                    None,
+                    f"not changed: {len(failures[name])} parameter set(s) of `{name}` fail to render, so its waves "
+                    f"cannot be judged (first: {first.descriptor}: {first.error}); see `fleetmig verify waves`",
+                )
                 continue
             editor = fleet.yaml(rel)
             steps = rollingsync.steps(editor.data())
