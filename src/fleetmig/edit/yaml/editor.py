@@ -240,9 +240,7 @@ class YamlEditor:
             raise EditRefused("a mapping path must end in a key name", self.path)
         self.insert(path[:-1], path[-1], {}, doc=doc)
 
-    def delete(
-        self, path: str | KeyPath, doc: int = 0, *, keep_comment: Callable[[str], bool] | None = None
-    ) -> None:
+    def delete(self, path: str | KeyPath, doc: int = 0, *, keep_comment: Callable[[str], bool] | None = None) -> None:
         """Remove a key (with its head comments and value block) or a sequence item; absent is done.
 
         `keep_comment` picks head-comment lines that describe the surroundings rather than the
