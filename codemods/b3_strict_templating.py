@@ -9,6 +9,7 @@ from typing import Any
 
 from fleetmig.engine import Changeset, Codemod
 from fleetmig.errors import EditRefused
+from fleetmig.fleet.applications import template_strings
 from fleetmig.fleet.appsets import GeneratorError, ParamSet, appsets_for, param_sets
 from fleetmig.fleet.model import Fleet
 from fleetmig.gotemplate_engine import GoTemplateEngine, Job, Result
@@ -129,20 +130,10 @@ class StrictTemplating(Codemod):
 
 
 def _fields(spec: dict[str, Any]) -> Iterator[_Field]:
-    yield from _strings(spec.get("template") or {}, ("template",))
+    for where, text in template_strings(spec.get("template") or {}, ("template",)):
+        yield _Field(where, text)
     if isinstance(spec.get("templatePatch"), str):
         yield _Field(("templatePatch",), spec["templatePatch"])
-
-
-def _strings(node: Any, where: tuple[Any, ...]) -> Iterator[_Field]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _strings(value, (*where, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _strings(value, (*where, index))
-    elif isinstance(node, str) and "{{" in node:
-        yield _Field(where, node)
 
 
 def _harden(

@@ -49,7 +49,7 @@ def render_applications(
     spec = appset.data.get("spec", {})
     template = spec.get("template") or {}
     patch = spec.get("templatePatch")
-    fields = list(_strings(template, ()))
+    fields = list(template_strings(template, ()))
     jobs: list[Job] = []
     for params in sets:
         jobs += [Job(text, params.params, appset.options) for _, text in fields]
@@ -84,14 +84,14 @@ def render_applications(
     return apps, errors
 
 
-def _strings(node: Any, where: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
+def template_strings(node: Any, where: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
     """Every string field that holds template text (others render to themselves)."""
     if isinstance(node, dict):
         for key, value in node.items():
-            yield from _strings(value, (*where, key))
+            yield from template_strings(value, (*where, key))
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            yield from _strings(value, (*where, index))
+            yield from template_strings(value, (*where, index))
     elif isinstance(node, str) and "{{" in node:
         yield where, node
 
