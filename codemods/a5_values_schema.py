@@ -12,9 +12,8 @@ import jsonschema
 
 from fleetmig.edit.json import JsonEdit, JsonText, Pointer, applied, line_of_byte, render, syntax_problem
 from fleetmig.engine import Changeset, Codemod
-from fleetmig.errors import InputError
+from fleetmig.fleet.charts import application_charts
 from fleetmig.fleet.components import Release
-from fleetmig.fleet.consumers import Chart, charts
 from fleetmig.fleet.model import Fleet
 
 SCHEMA_FILE = "values.schema.json"
@@ -128,7 +127,7 @@ class ValuesSchema(Codemod):
         releases = _releases_by_chart(fleet)
         validator = jsonschema.Draft7Validator(contract)
         created = f"create {SCHEMA_FILE} requiring {fleet.policy.contract_root}.cluster.{{{','.join(CLUSTER_FIELDS)}}}"
-        for chart in _schema_charts(fleet, changeset):
+        for chart in application_charts(fleet):
             path = f"{chart.path}/{SCHEMA_FILE}"
             if fleet.exists(path):
                 self._merge(fleet, path, contract, owned_enum, changeset)
@@ -245,25 +244,6 @@ def _root(contract: dict[str, Any]) -> dict[str, Any]:
 
 def _properties_pointer(keys: Sequence[str]) -> Pointer:
     return tuple(part for key in keys for part in ("properties", key))
-
-
-def _schema_charts(fleet: Fleet, changeset: Changeset) -> list[Chart]:
-    """Owned charts that are rendered as releases: not subcharts, not library charts."""
-    owned = [chart for chart in charts(fleet) if not chart.vendored]
-    out = []
-    for chart in owned:
-        # A chart inside another chart's charts/ is a dependency (often unpacked third-party code).
-        if any(chart.path.startswith(f"{other.path}/charts/") for other in owned):
-            continue
-        try:
-            meta = fleet.values(f"{chart.path}/Chart.yaml")
-        except InputError as error:
-            changeset.manual(error.path or chart.path, error.line, f"Chart.yaml cannot be read: {error.message}")
-            continue
-        if isinstance(meta, dict) and meta.get("type") == "library":
-            continue
-        out.append(chart)
-    return out
 
 
 def _releases_by_chart(fleet: Fleet) -> dict[str, list[Release]]:

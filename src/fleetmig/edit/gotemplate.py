@@ -85,6 +85,8 @@ class _Action:
     start: int  # offset of the body (after `{{` and trim marker)
     body: str
     line: int
+    open: int = 0  # offset of `{{`
+    close: int = 0  # offset just after `}}`
 
 
 def actions(text: str) -> list[_Action]:
@@ -103,7 +105,7 @@ def actions(text: str) -> list[_Action]:
         end = close - 1 if text[close - 2 : close] in (" -", "\t-", "\n-") else close
         body = text[start:end]
         if not body.strip().startswith("/*"):
-            out.append(_Action(start, body, line))
+            out.append(_Action(start, body, line, open_at, close + 2))
         pos = close + 2
 
 
@@ -145,6 +147,43 @@ def _skip_quoted(text: str, index: int, line: int) -> int:
             break
         index += 1
     raise TemplateSyntaxError(f"unterminated {quote}…{quote} literal in an action", line)
+
+
+@dataclass(frozen=True)
+class Gate:
+    """An `if` whose block holds the whole template: nothing but whitespace and comments outside it."""
+
+    condition: str
+    if_span: tuple[int, int]  # offsets of the `{{ if … }}` action
+    end_span: tuple[int, int]  # offsets of its `{{ end }}`
+
+
+_OPENERS = frozenset({"if", "with", "range", "define", "block"})
+
+
+def wrapping_if(text: str) -> Gate | None:
+    """The `if` that wraps all of `text`, if one does (TemplateSyntaxError when unbalanced)."""
+    found = actions(text)
+    if not found or found[0].body.split()[:1] != ["if"] or found[-1].body.split() != ["end"]:
+        return None
+    depth = 0
+    for index, action in enumerate(found):
+        word = action.body.split()[:1]
+        if word and word[0] in _OPENERS:
+            depth += 1
+        elif word == ["end"]:
+            depth -= 1
+            if depth == 0 and index != len(found) - 1:
+                return None  # the first `if` closes before the end of the file
+    outside = _without_comments(text[: found[0].open]) + _without_comments(text[found[-1].close :])
+    if outside.strip():
+        return None
+    condition = found[0].body.strip()[len("if") :].strip()
+    return Gate(condition, (found[0].open, found[0].close), (found[-1].open, found[-1].close))
+
+
+def _without_comments(text: str) -> str:
+    return re.sub(r"\{\{-?\s*/\*.*?\*/\s*-?\}\}", "", text, flags=re.DOTALL)
 
 
 def tokens(action: _Action) -> list[Token]:

@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fleetmig.edit.gotemplate import Read, TemplateSyntaxError, Token, find_reads
+from fleetmig.fleet.charts import Chart, charts, template_files
 from fleetmig.fleet.contract import Bridge, bridges
 from fleetmig.fleet.model import Fleet
 from fleetmig.fleet.values import MISSING, coalesce, lookup
-
-TEMPLATE_SUFFIXES = (".yaml", ".yml", ".tpl", ".txt", ".json")
 
 
 @dataclass(frozen=True)
@@ -38,31 +37,6 @@ class Verdict:
     splices: list[tuple[int, int, str]] = field(default_factory=list)
     problem: str | None = None
     owned_by_chart: bool = False  # the chart's own key that happens to share the bridged name
-
-
-@dataclass(frozen=True)
-class Chart:
-    path: str
-    vendored: bool
-
-
-def charts(fleet: Fleet) -> list[Chart]:
-    """Owned charts (layout.ownedCharts) and vendored ones (layout.thirdParty), by Chart.yaml."""
-    layout = fleet.policy.layout
-    vendored_root = layout.third_party.rstrip("/") + "/"
-    out = []
-    for rel in fleet.files.glob("**/Chart.yaml"):
-        chart = rel.rsplit("/", 1)[0]
-        if chart.startswith(vendored_root):
-            if "/charts/" not in chart[len(vendored_root) :]:
-                out.append(Chart(chart, vendored=True))
-        elif any(chart.startswith(root.rstrip("/") + "/") for root in layout.owned_charts):
-            out.append(Chart(chart, vendored=False))
-    return out
-
-
-def template_files(fleet: Fleet, chart: Chart) -> list[str]:
-    return [rel for rel in fleet.files.glob(f"{chart.path}/templates/**") if rel.endswith(TEMPLATE_SUFFIXES)]
 
 
 def values_files(fleet: Fleet) -> list[str]:
