@@ -1,0 +1,182 @@
+"""C3: components switched off on local by emptying their manifests become explicit decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fleetmig.edit.gotemplate import TemplateSyntaxError, wrapping_if
+from fleetmig.edit.yaml import YamlEditor
+from fleetmig.engine import Changeset, Codemod
+from fleetmig.errors import EditRefused
+from fleetmig.fleet.charts import Chart, template_files
+from fleetmig.fleet.components import LOCAL_CLUSTER_TYPE, Release, omitted_components
+from fleetmig.fleet.model import Fleet
+from fleetmig.fleet.render import RenderFailed, manifests, render_release
+from fleetmig.fleet.values import coalesce
+
+OFF_COMMENT = "Off on {env}: {why} (fleetmig c3-local-disables).{more}"
+REPLACES = " This replaces values that emptied the manifests."
+
+
+class LocalDisables(Codemod):
+    """Replace "render nothing on local so Argo CD prunes it" with `enabled: false` or omission.
+
+    ## What it changes
+    Every release local generates is rendered with real Helm (its layered values, as Argo CD would)
+    and compared with the same component on the other environments. A component that renders
+    objects elsewhere but nothing on local — because the local values empty its lists or maps, or
+    because its chart tests the environment name — is disabled by anti-pattern. So is every
+    component the policy lists in `clusterTypes.local.off`. For each, the decision is reported:
+
+    - unsupported on local (`clusterTypes.local.omit`, a false capability gate): it must not be
+      generated at all; `b1-local-allowlist` removes it from the local component set;
+    - otherwise it stays visible but off: the local values layer (`sources/values/env/<env>/<domain>/
+      <name>.yaml`, created when missing) gets `enabled: false`, and the keys that only emptied
+      what lower layers set are removed, their comments carried onto `enabled`.
+
+    The chart must have the `enabled` switch (`c1-enabled-gate`); the change is kept only when
+    local still renders nothing with it. Templates that still test the environment name are
+    reported: with `enabled: false` the test can go, which fleetmig leaves to a human.
+
+    ## Why
+    Disabling by empty desired state makes Argo CD prune and hides the decision in data
+    (plan 519 §1, §2 goal 3, Phase C.3); an explicit switch is reviewable and wave-safe.
+
+    ## Before
+        # sources/values/env/local/apps/apps-keda-scaledobjects.yaml
+        # KEDA is not installed on k3d. Empty the manifests so the Application renders nothing
+        # and Argo prunes whatever was there.
+        scaledObjects: []
+        triggerAuthentications: []
+
+    ## After
+        # KEDA is not installed on k3d. Empty the manifests so the Application renders nothing
+        # and Argo prunes whatever was there.
+        # Off on local: clusterTypes.local.off lists it (fleetmig c3-local-disables). This replaces
+        #   values that emptied the manifests.   (one line in the file)
+        enabled: false
+    """
+
+    id = "c3-local-disables"
+    phase = "C"
+    title = "Local disables are explicit: enabled: false, or not generated at all"
+    requires = ("c1-enabled-gate",)
+
+    def apply(self, fleet: Fleet) -> Changeset:
+        changeset = self.changeset()
+        if LOCAL_CLUSTER_TYPE not in fleet.cluster_types:
+            return changeset
+        vendored = fleet.policy.layout.third_party.rstrip("/") + "/"
+        omitted = omitted_components(fleet.policy, LOCAL_CLUSTER_TYPE)
+        rules = fleet.policy.cluster_types.get(LOCAL_CLUSTER_TYPE)
+        off = set(rules.off) if rules else set()
+        for release in fleet.releases:
+            chart = release.component.chart_path
+            if release.cluster_type != LOCAL_CLUSTER_TYPE or release.env is None or chart is None:
+                continue
+            name = release.component.name
+            try:
+                here = len(manifests(render_release(fleet, release)))
+                elsewhere = self._elsewhere(fleet, release)
+            except RenderFailed as error:
+                changeset.manual(release.component.path, None, f"`{name}` does not render with Helm: {error}")
+                continue
+            if name not in off and not (here == 0 and elsewhere > 0):
+                continue
+            if name in omitted:
+                changeset.manual(
+                    release.component.path,
+                    None,
+                    f"`{name}` renders nothing on {release.env}; decision: not generated on local "
+                    f"({omitted[name]}); `b1-local-allowlist` removes its descriptor",
+                )
+                continue
+            if chart.startswith(vendored):
+                changeset.manual(
+                    release.component.path,
+                    None,
+                    f"`{name}` is off on {release.env} but deploys a vendored chart without an `enabled` switch; "
+                    "wrap it (phase E) first",
+                )
+                continue
+            why = "clusterTypes.local.off lists it" if name in off else "it rendered nothing here"
+            self._switch_off(fleet, release, why, changeset)
+            self._report_environment_tests(fleet, chart, release.env, changeset)
+        return changeset
+
+    def _elsewhere(self, fleet: Fleet, release: Release) -> int:
+        others = [r for r in fleet.releases if r.component.name == release.component.name and r.env != release.env]
+        return max((len(manifests(render_release(fleet, other))) for other in others), default=0)
+
+    def _switch_off(self, fleet: Fleet, release: Release, why: str, changeset: Changeset) -> None:
+        layout = fleet.policy.layout
+        rel = f"{layout.env_values.rstrip('/')}/{release.env}/{release.component.domain}/{release.component.name}.yaml"
+        before = fleet.read_bytes(rel) if fleet.exists(rel) else None
+        editor = YamlEditor(before or b"", rel)
+        data = editor.data() or {}
+        if data.get("enabled") is False:
+            return
+        defaults = f"{release.component.chart_path}/values.yaml"
+        layers = [defaults, *(f for f in release.value_files if f != rel)]
+        lower = coalesce([fleet.values(f) for f in layers if fleet.exists(f)])
+        emptied = [k for k, v in data.items() if _is_empty(v) and not _is_empty(lower.get(k))]
+        carried = [line for key in emptied for line in _head_comment(editor, key)]
+        comment = OFF_COMMENT.format(env=release.env, why=why, more=REPLACES if emptied else "")
+        try:
+            if "enabled" in data:
+                editor.set(("enabled",), False)
+            else:
+                first = next(iter(data), None)
+                editor.insert((), "enabled", False, before=first, comment="\n".join([*carried, comment]))
+            for key in emptied:
+                editor.delete((key,))
+        except EditRefused as refusal:
+            changeset.manual(rel, refusal.line, f"not changed: {refusal.message}")
+            return
+        after = editor.to_bytes()
+        check = fleet.with_contents({rel: after})
+        if manifests(render_release(check, release)):
+            name = release.component.name
+            changeset.manual(rel, None, f"`{name}` still renders objects with enabled: false; check the chart's gates")
+            return
+        dropped = f"; drop {', '.join(f'`{k}`' for k in emptied)} that only emptied the manifests" if emptied else ""
+        reason = f"`{release.component.name}` stays visible on {release.env} but off ({why}){dropped}"
+        if before is None:
+            changeset.create(rel, after, reason)
+        else:
+            changeset.edit(rel, before, after, reason, 1)
+
+    def _report_environment_tests(self, fleet: Fleet, chart: str, env: str, changeset: Changeset) -> None:
+        for rel in template_files(fleet, Chart(chart, vendored=False)):
+            text = fleet.read_bytes(rel).decode("utf-8", errors="replace")
+            try:
+                inner = _inner_gate(text)
+            except TemplateSyntaxError:
+                continue
+            if inner is not None and ".Values.environment" in inner and env in inner:
+                changeset.manual(
+                    rel,
+                    1,
+                    f"the template still tests the environment name (`if {inner}`); with `enabled: false` on {env} "
+                    "that test can go",
+                )
+
+
+def _inner_gate(text: str) -> str | None:
+    """The condition that wraps the template, looking inside an `enabled` gate."""
+    gate = wrapping_if(text)
+    if gate is not None and gate.condition == ".Values.enabled":
+        gate = wrapping_if(text[gate.if_span[1] : gate.end_span[0]])
+    return gate.condition if gate is not None else None
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, (list, dict, str)) and not value)
+
+
+def _head_comment(editor: YamlEditor, key: str) -> list[str]:
+    for entry in editor.entries():
+        if entry.key == key:
+            lines = [line.strip() for line in editor.lines[entry.head_start : entry.key_line]]
+            return [line[1:].removeprefix(" ") for line in lines if line.startswith("#")]
+    return []
