@@ -31,8 +31,9 @@ class EnabledGate(Codemod):
     - a `values.schema.json` (phase A creates one) gains `enabled: {"type": "boolean"}`, which
       also keeps a schema with `additionalProperties: false` accepting the new key.
 
-    A chart whose `enabled` already means something else (not a boolean), a template fleetmig
-    cannot parse, or a schema that types `enabled` otherwise is reported, not changed.
+    A chart whose `enabled` already means something else (not a boolean), or with a template
+    fleetmig cannot parse, is reported and left whole (a half-gated chart would still render
+    with `enabled: false`); a schema that types `enabled` otherwise is reported.
 
     ## Why
     Every workload we own supports `enabled: true|false` (plan 519 §2 goal 3, Phase C, lint L15),
@@ -62,10 +63,16 @@ class EnabledGate(Codemod):
     def apply(self, fleet: Fleet) -> Changeset:
         changeset = self.changeset()
         for chart in application_charts(fleet):
+            gates: list[tuple[str, bytes, bytes | None]] = []
+            for rel in template_files(fleet, chart):
+                if not rel.rsplit("/", 1)[-1].startswith("_"):
+                    gates += self._gate(fleet, rel, changeset)
+            if any(after is None for _, _, after in gates):
+                continue  # a chart half gated would still render with enabled: false
             if self._values(fleet, chart, changeset):
-                for rel in template_files(fleet, chart):
-                    if not rel.rsplit("/", 1)[-1].startswith("_"):
-                        self._gate(fleet, rel, changeset)
+                for rel, before, after in gates:
+                    assert after is not None
+                    changeset.edit(rel, before, after, "render nothing when `enabled` is false", 1)
                 self._schema(fleet, chart, changeset)
         return changeset
 
@@ -98,23 +105,24 @@ class EnabledGate(Codemod):
         changeset.edit(rel, fleet.read_bytes(rel), editor.to_bytes(), "the chart's enabled switch, on by default", 1)
         return True
 
-    def _gate(self, fleet: Fleet, rel: str, changeset: Changeset) -> None:
+    def _gate(self, fleet: Fleet, rel: str, changeset: Changeset) -> list[tuple[str, bytes, bytes | None]]:
+        """[(path, before, after)] when the template needs the gate; after is None when it cannot have it."""
         raw = fleet.read_bytes(rel)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            changeset.manual(rel, None, "not UTF-8 text; cannot gate this template")
-            return
+            changeset.manual(rel, None, "not UTF-8 text; the chart is not gated")
+            return [(rel, raw, None)]
         if not text.strip():
-            return
+            return []
         try:
             gate = wrapping_if(text)
         except TemplateSyntaxError as error:
-            changeset.manual(rel, error.line, f"not gated: {error.message}")
-            return
+            changeset.manual(rel, error.line, f"the chart is not gated: {error.message}")
+            return [(rel, raw, None)]
         if gate is not None and gate.condition == GATE:
-            return
-        changeset.edit(rel, raw, gated(text).encode("utf-8"), "render nothing when `enabled` is false", 1)
+            return []
+        return [(rel, raw, gated(text).encode("utf-8"))]
 
     def _schema(self, fleet: Fleet, chart: Chart, changeset: Changeset) -> None:
         rel = f"{chart.path}/{SCHEMA_FILE}"

@@ -333,3 +333,9 @@ def test_delete_can_keep_head_comments_that_describe_the_surroundings() -> None:
     editor = YamlEditor(text, "a.yaml")
     editor.delete(("steps", 0), keep_comment=lambda line: "099" not in line)
     assert editor.text == "steps:\n  # One step per phase.\n  - values: ['155']\n"
+
+
+def test_insert_into_a_mapping_that_is_a_sequence_item() -> None:
+    editor = YamlEditor(b"deps:\n  - name: a\n    repository: file://x\n  - name: b\n", "Chart.yaml")
+    editor.insert(("deps", 0), "condition", "a.enabled", after="repository")
+    assert editor.text == "deps:\n  - name: a\n    repository: file://x\n    condition: a.enabled\n  - name: b\n"

@@ -529,7 +529,10 @@ class YamlEditor:
                     raise EditRefused(f"`{dotted(child_path)}` does not exist", self.path)
                 return parent[:index], parent[index:]
             node = node[segment]
-            if node is not None and not isinstance(node, CommentedMap):
+            next_is_index = index + 1 < len(parent) and isinstance(parent[index + 1], int)
+            if node is not None and not isinstance(node, CommentedMap) and not (
+                isinstance(node, CommentedSeq) and next_is_index
+            ):
                 raise EditRefused(
                     f"`{dotted(child_path)}` holds a {type(plain(node)).__name__}, "
                     f"so `{dotted(parent)}` cannot be created under it",
