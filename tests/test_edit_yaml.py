@@ -339,3 +339,13 @@ def test_insert_into_a_mapping_that_is_a_sequence_item() -> None:
     editor = YamlEditor(b"deps:\n  - name: a\n    repository: file://x\n  - name: b\n", "Chart.yaml")
     editor.insert(("deps", 0), "condition", "a.enabled", after="repository")
     assert editor.text == "deps:\n  - name: a\n    repository: file://x\n    condition: a.enabled\n  - name: b\n"
+
+
+def test_appending_keeps_commented_out_content_with_the_block_above() -> None:
+    text = b"credentials:\n  appUsers: []\n#   - name: backstage\n#     database: backstage\n# end of file\n"
+    editor = YamlEditor(text, "values.yaml")
+    editor.insert((), "externalSecrets", {"refreshInterval": "1h"})
+    assert editor.text == (
+        "credentials:\n  appUsers: []\n#   - name: backstage\n#     database: backstage\n"
+        "externalSecrets:\n  refreshInterval: 1h\n# end of file\n"
+    )

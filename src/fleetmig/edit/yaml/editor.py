@@ -530,8 +530,10 @@ class YamlEditor:
                 return parent[:index], parent[index:]
             node = node[segment]
             next_is_index = index + 1 < len(parent) and isinstance(parent[index + 1], int)
-            if node is not None and not isinstance(node, CommentedMap) and not (
-                isinstance(node, CommentedSeq) and next_is_index
+            if (
+                node is not None
+                and not isinstance(node, CommentedMap)
+                and not (isinstance(node, CommentedSeq) and next_is_index)
             ):
                 raise EditRefused(
                     f"`{dotted(child_path)}` holds a {type(plain(node)).__name__}, "
@@ -559,7 +561,7 @@ class YamlEditor:
         entries = mapping_entries(self.lines, self._block_mapping(node, parent))
         column = entries[0].column
         if before is None and after is None:
-            return _Point(column, entries[-1].end + 1)
+            return _Point(column, self._past_commented_out(entries[-1].end + 1))
         anchor = before if before is not None else after
         match = [e for e in entries if e.key == anchor]
         if not match:
@@ -569,6 +571,13 @@ class YamlEditor:
         if match[0].on_dash_line:
             raise EditRefused(f"cannot insert before `{anchor}`: it shares its line with a sequence dash", self.path)
         return _Point(column, match[0].head_start)
+
+    def _past_commented_out(self, at: int) -> int:
+        """Skip commented-out content that trails a block (`#   - name: x`, indented past the `#`):
+        it belongs to the entry above, not to what gets appended. Prose comments stay after."""
+        while at < len(self.lines) and re.match(r"\s*#\s{2,}\S", self.lines[at]):
+            at += 1
+        return at
 
     def _empty_value_point(self, parent: KeyPath, doc: int) -> _Point:
         """Children for a key whose value is empty (`key:`) or `{}`: they go on the next lines, and
