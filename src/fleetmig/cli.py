@@ -22,6 +22,8 @@ from fleetmig.fleet.demo import write_demo
 from fleetmig.fleet.detect import detect_policy_yaml, write_policy
 from fleetmig.fleet.model import Fleet
 from fleetmig.fleet.policy import policy_schema
+from fleetmig.fleet.secrets import seeds as vault_seeds
+from fleetmig.report import seeds as seeds_report
 from fleetmig.report import waves as waves_report
 from fleetmig.report.diff import print_diff
 from fleetmig.report.plan import as_json, as_markdown, print_table
@@ -177,6 +179,29 @@ def verify_waves(
         waves_report.print_tables(out, reports)
     if any(report.problems for report in reports):
         raise typer.Exit(1)
+
+
+@app.command()
+def seeds(
+    repo: RepoOption = Path("."),
+    format: Annotated[PlanFormat, typer.Option("--format", help="Output format.")] = PlanFormat.table,
+    output: Annotated[Path | None, typer.Option("--output", help="Write to this file instead.")] = None,
+) -> None:
+    """The Vault KV keys the fleet's ExternalSecrets read, per environment: names only, never values."""
+    found, failed = vault_seeds(_fleet(repo))
+    if format is PlanFormat.table and output is None:
+        seeds_report.print_table(out, found, failed)
+        return
+    text = (
+        seeds_report.as_json(found, failed) + "\n"
+        if format is PlanFormat.json
+        else seeds_report.as_markdown(found, failed)
+    )
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {len(found)} seeds to {output}")
 
 
 @app.command()
