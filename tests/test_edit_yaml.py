@@ -349,3 +349,16 @@ def test_appending_keeps_commented_out_content_with_the_block_above() -> None:
         "credentials:\n  appUsers: []\n#   - name: backstage\n#     database: backstage\n"
         "externalSecrets:\n  refreshInterval: 1h\n# end of file\n"
     )
+
+
+def test_nest_moves_root_keys_under_a_new_key_with_their_comments() -> None:
+    text = b"# file header\nimage:\n  tag: 1   # pinned\n\n# the operator's config\nconfig: {a: 1}\nglobal:\n  x: 1\n"
+    editor = YamlEditor(text, "values.yaml")
+    editor.nest("cnpg", keep=("global",))
+    assert editor.text == (
+        "# file header\ncnpg:\n  image:\n    tag: 1   # pinned\n\n  # the operator's config\n  config: {a: 1}\n"
+        "global:\n  x: 1\n"
+    )
+    crlf = YamlEditor(b"---\r\nglobal:\r\n  x: 1\r\na: 1\r\n", "v.yaml")
+    crlf.nest("alias", keep=("global",))
+    assert crlf.text == "---\r\nalias:\r\n  a: 1\r\nglobal:\r\n  x: 1\r\n"

@@ -89,28 +89,25 @@ def _helm() -> Any:
 @contextmanager
 def _materialized(fleet: Fleet, chart: str) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="fleetmig-helm-") as scratch:
-        for folder in _with_dependencies(fleet, chart):
-            for rel in fleet.files.glob(f"{folder}/**"):
-                if fleet.exists(rel):
-                    target = Path(scratch, rel)
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(fleet.read_bytes(rel))
-        yield Path(scratch, chart)
+        target = Path(scratch, "chart")
+        _write_chart(fleet, chart, target, seen=())
+        yield target
 
 
-def _with_dependencies(fleet: Fleet, chart: str) -> list[str]:
-    """`chart` and every chart its `file://` dependencies point to, transitively."""
-    seen: list[str] = []
-    pending = [chart]
-    while pending:
-        folder = pending.pop()
-        if folder in seen:
-            continue
-        seen.append(folder)
-        meta_path = f"{folder}/Chart.yaml"
-        meta = fleet.values(meta_path) if fleet.exists(meta_path) else None
-        for dependency in (meta or {}).get("dependencies") or []:
-            repository = str(dependency.get("repository", "")) if isinstance(dependency, dict) else ""
-            if repository.startswith("file://"):
-                pending.append(posixpath.normpath(posixpath.join(folder, repository[len("file://") :])))
-    return seen
+def _write_chart(fleet: Fleet, folder: str, target: Path, seen: tuple[str, ...]) -> None:
+    """The chart's files, with every `file://` dependency copied into its `charts/` as
+    `helm dependency build` does (Argo CD runs it before rendering a chart with dependencies)."""
+    if folder in seen:
+        raise RenderFailed(f"`{folder}` depends on itself through file:// dependencies")
+    for rel in fleet.files.glob(f"{folder}/**"):
+        if fleet.exists(rel):
+            path = target / rel[len(folder) + 1 :]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(fleet.read_bytes(rel))
+    meta_path = f"{folder}/Chart.yaml"
+    meta = fleet.values(meta_path) if fleet.exists(meta_path) else None
+    for dependency in (meta or {}).get("dependencies") or []:
+        repository = str(dependency.get("repository", "")) if isinstance(dependency, dict) else ""
+        if repository.startswith("file://"):
+            source = posixpath.normpath(posixpath.join(folder, repository[len("file://") :]))
+            _write_chart(fleet, source, target / "charts" / str(dependency.get("name")), (*seen, folder))

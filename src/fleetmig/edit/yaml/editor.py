@@ -283,6 +283,43 @@ class YamlEditor:
             splices = self._emptied(resolved[:-1], holder, block, doc)
         self._commit(splices, expected, where=where, removed_comments=removed)
 
+    def nest(self, under: str, *, keep: tuple[str, ...] = (), doc: int = 0) -> None:
+        """Move every root key except `keep` under a new root key `under`, in their order, with their
+        comments and the blank lines between them; kept keys follow the new block. Comment lines at
+        the very top of the document (its header) stay above. Nothing to nest is done."""
+        node = self._doc(doc)
+        if not isinstance(node, CommentedMap):
+            raise EditRefused("the document is not a mapping", self.path)
+        entries = self.entries((), doc)
+        nested = [e for e in entries if e.key not in keep]
+        if not nested:
+            return
+        if _is_flow(node):
+            raise EditRefused("the document is a flow mapping; nesting it is not supported", self.path)
+        # The comments (and blank lines) above the first key describe the file: they stay on top.
+        first = min(e.head_start for e in entries)
+        start = first
+        while start < len(self.lines) and (not self.lines[start].strip() or self.lines[start].lstrip().startswith("#")):
+            start += 1
+        stop = max(e.end for e in entries) + 1
+        kept_lines = [line for e in entries if e.key in keep for line in self.lines[e.head_start : e.end + 1]]
+        kept_ranges = [(e.head_start, e.end + 1) for e in entries if e.key in keep]
+        moved = [
+            line
+            for index, line in enumerate(self.lines[start:stop], start=start)
+            if not any(a <= index < b for a, b in kept_ranges)
+        ]
+        while moved and not moved[-1].strip():
+            moved.pop()
+        pad = " " * self.style.indent
+        indented = [pad + line if line.strip() else line for line in moved]
+        newline = self._newline_near(start)
+        replacement = [f"{emit.key(under, self.style)}:{newline}", *indented, *kept_lines]
+        inner = {e.key: self.get((e.key,), doc) for e in nested}
+        data = {under: inner, **{k: v for k, v in plain(node).items() if k in keep}}
+        expected = self._expected(doc, data)
+        self._commit([_Splice(start, stop, replacement)], expected, where=under)
+
     def rename(self, path: str | KeyPath, new_key: str, doc: int = 0) -> None:
         """Rename the key at `path`, in place (its comments and value stay as they are)."""
         path = keypath(path)

@@ -1,0 +1,227 @@
+"""E1: every vendored chart a component deploys gets a wrapper chart; components deploy the wrapper."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections import defaultdict
+from typing import Any
+
+import jinja2
+
+from fleetmig.engine import Changeset, Codemod
+from fleetmig.errors import EditRefused
+from fleetmig.fleet.components import Component, Release
+from fleetmig.fleet.model import Fleet
+from fleetmig.fleet.render import RenderFailed, manifests, render_release
+from fleetmig.resources import shipped_dir
+
+TEMPLATES = ("Chart.yaml", "values.yaml", "README.md")
+KEEP_GLOBAL = ("global",)
+
+
+class Wrappers(Codemod):
+    """Generate a wrapper chart per vendored chart and move the components onto it.
+
+    ## What it changes
+    For each vendored chart `sources/charts/third_party/<alias>/<name>/<version>/` that a component
+    deploys directly, it writes a wrapper at `<layout.wrappers>/<name>` from `templates/phase-e/`:
+    `Chart.yaml` with a `file://` dependency on the vendored chart (`condition: <name>.enabled`),
+    `values.yaml` with `enabled` and `<name>.enabled`, and a README naming the vendored version.
+    The dependency is not aliased to the vendor folder's alias: Helm would rename every object the
+    chart names after `.Chart.Name`, so its values key is the chart's name. Every descriptor that
+    deployed the vendored chart points `chart.path` at the wrapper, and every component values file of those components (`_shared`, per environment and
+    `valueFiles`, never the fleet globals) is nested under `<name>:` with its comments and blank
+    lines; `global:` stays global. The change is kept only when, rendered with real Helm for every
+    release, the wrapper produces exactly the objects the vendored chart produced (values Helm
+    randomness changes between two renders are compared only for presence). A vendored
+    schema that forbids extra keys (the `enabled` the condition needs, helm/helm#10392), a name
+    taken by another chart, or a render difference is reported instead.
+
+    ## Why
+    Fleet policy must live in wrappers, never in `third_party/`, so vendored trees stay pristine
+    and upgrades stay mechanical (plan 519 §2 goal 5, §4.3, Phase E, §6; lint L1).
+
+    ## Before
+        # environments/_shared/components/observability/langfuse/component.yaml
+        chart:
+          path: sources/charts/third_party/langfuse/langfuse/1.5.8
+        # sources/values/_shared/observability/platform-langfuse.yaml
+        postgresql:
+          host: postgres-ameide-rw
+
+    ## After
+        chart:
+          path: sources/charts/platform/langfuse
+        # sources/values/_shared/observability/platform-langfuse.yaml
+        langfuse:
+          postgresql:
+            host: postgres-ameide-rw
+    """
+
+    id = "e1-wrappers"
+    phase = "E"
+    title = "Vendored charts are deployed through wrapper charts"
+
+    def apply(self, fleet: Fleet) -> Changeset:
+        changeset = self.changeset()
+        layout = fleet.policy.layout
+        root = layout.third_party.rstrip("/") + "/"
+        deployers: dict[str, list[Component]] = defaultdict(list)
+        for components_root in (layout.shared_components, layout.local_components, layout.optional_components):
+            for component in fleet.components_under(components_root):
+                path = component.chart_path
+                if path and path.startswith(root) and fleet.files.link_target(component.path) is None:
+                    deployers[path].append(component)
+        for vendored, components in sorted(deployers.items()):
+            self._wrap(fleet, vendored, components, changeset)
+        return changeset
+
+    def _wrap(self, fleet: Fleet, vendored: str, components: list[Component], changeset: Changeset) -> None:
+        layout = fleet.policy.layout
+        parts = vendored[len(layout.third_party.rstrip("/")) + 1 :].split("/")
+        where = components[0].path
+        if len(parts) != 3:
+            changeset.manual(where, None, f"`{vendored}` is not `<alias>/<name>/<version>` under third_party/")
+            return
+        # The dependency is not aliased: Helm gives an aliased chart the alias as `.Chart.Name`, which
+        # renames every object the vendored chart names after itself. Its values key is its name.
+        _, name, version = parts
+        alias = name
+        wrapper = f"{layout.wrappers.rstrip('/')}/{name}"
+        if fleet.exists(f"{wrapper}/Chart.yaml"):
+            changeset.manual(
+                where, None, f"`{wrapper}` already holds a chart; move it or set layout.wrappers to wrap `{vendored}`"
+            )
+            return
+        problem = _schema_problem(fleet, vendored)
+        if problem:
+            changeset.manual(f"{vendored}/values.schema.json", None, problem)
+            return
+        files = _wrapper_files(fleet, vendored, wrapper, alias, name, version)
+        contents: dict[str, bytes | None] = dict(files)
+        try:
+            for component in components:
+                editor = fleet.yaml(component.path)
+                editor.set(("chart", "path"), wrapper)
+                contents[component.path] = editor.to_bytes()
+            for rel in _component_values(fleet, components):
+                editor = fleet.yaml(rel)
+                editor.nest(alias, keep=KEEP_GLOBAL)
+                contents[rel] = editor.to_bytes()
+        except EditRefused as refusal:
+            changeset.manual(refusal.path or where, refusal.line, f"not wrapped: {refusal.message}")
+            return
+        difference = _render_difference(fleet, fleet.with_contents(contents), {c.name for c in components})
+        if difference:
+            changeset.manual(where, None, f"`{vendored}` not wrapped: {difference}")
+            return
+        for rel, content in files.items():
+            changeset.create(rel, content, f"wrapper for the vendored {name} {version} chart")
+        for rel, content in contents.items():
+            if rel not in files and content is not None:
+                reason = (
+                    f"deploy the `{wrapper}` wrapper"
+                    if rel.endswith("component.yaml")
+                    else f"values for the vendored chart go under `{alias}:` in the wrapper"
+                )
+                changeset.edit(rel, fleet.read_bytes(rel), content, reason, 1)
+
+
+def _wrapper_files(fleet: Fleet, vendored: str, wrapper: str, alias: str, name: str, version: str) -> dict[str, bytes]:
+    meta: Any = fleet.values(f"{vendored}/Chart.yaml") if fleet.exists(f"{vendored}/Chart.yaml") else {}
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(shipped_dir("templates") / "phase-e")),
+        keep_trailing_newline=True,
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+    )
+    environment.filters["tojson"] = json.dumps
+    context = {
+        "alias": alias,
+        "name": name,
+        "version": str(meta.get("version") or version) if isinstance(meta, dict) else version,
+        "app_version": str(meta.get("appVersion")) if isinstance(meta, dict) and meta.get("appVersion") else "",
+        "repository": posixpath.relpath(vendored, wrapper),
+        "vendored": vendored,
+        "third_party": fleet.policy.layout.third_party.rstrip("/"),
+        "lock": f"{fleet.policy.layout.third_party.rstrip('/')}/charts.lock.yaml",
+    }
+    return {
+        f"{wrapper}/{file}": environment.get_template(f"{file}.j2").render(**context).encode("utf-8")
+        for file in TEMPLATES
+    }
+
+
+def _schema_problem(fleet: Fleet, vendored: str) -> str | None:
+    rel = f"{vendored}/values.schema.json"
+    if not fleet.exists(rel):
+        return None
+    try:
+        schema = json.loads(fleet.read_bytes(rel))
+    except ValueError:
+        return "the vendored values.schema.json is not JSON"
+    properties = schema.get("properties") or {} if isinstance(schema, dict) else {}
+    if isinstance(schema, dict) and schema.get("additionalProperties") is False and "enabled" not in properties:
+        return (
+            "the vendored schema forbids unknown keys, so the wrapper's `condition: <alias>.enabled` would fail "
+            "validation (helm/helm#10392); wrap it by hand with another condition key"
+        )
+    return None
+
+
+def _component_values(fleet: Fleet, components: list[Component]) -> list[str]:
+    """The component's own values files (not the fleet-wide globals and node profiles)."""
+    layout = fleet.policy.layout
+    names = {c.name for c in components}
+    fleet_wide: set[str] = {layout.base_globals}
+    fleet_wide |= {layout.cluster_globals_for(t) for t in fleet.cluster_types}
+    fleet_wide |= {layout.env_globals_for(e) for e in fleet.environments}
+    found: list[str] = []
+    for release in fleet.releases:
+        if release.component.name not in names:
+            continue
+        for rel in release.value_files:
+            if rel in fleet_wide or "/node-profiles/" in rel or rel in found or not fleet.exists(rel):
+                continue
+            found.append(rel)
+    return found
+
+
+def _render_difference(before: Fleet, after: Fleet, names: set[str]) -> str | None:
+    """Why the wrapper does not render what the vendored chart rendered (None when it does)."""
+    old = {r.label: r for r in before.releases if r.component.name in names}
+    new = {r.label: r for r in after.releases if r.component.name in names}
+    for label, release in old.items():
+        try:
+            was, again = _objects(before, release), _objects(before, release)
+            now = _objects(after, new[label])
+        except RenderFailed as error:
+            return f"{label} does not render: {error}"
+        if set(was) != set(now):
+            changed = sorted(set(was) ^ set(now))
+            return f"{label} renders other objects through the wrapper ({', '.join('/'.join(k) for k in changed[:3])})"
+        for key, obj in was.items():
+            if not same_apart_from_randomness(obj, again[key], now[key]):
+                return f"{label} renders {'/'.join(key)} differently through the wrapper"
+    return None
+
+
+def same_apart_from_randomness(first: Any, second: Any, candidate: Any) -> bool:
+    """`candidate` equals `first` wherever two renders of the same input (`first`, `second`) agree."""
+    if first == second:
+        return bool(candidate == first)
+    if isinstance(first, dict) and isinstance(second, dict) and isinstance(candidate, dict):
+        return first.keys() == candidate.keys() and all(
+            same_apart_from_randomness(first[k], second.get(k), candidate[k]) for k in first
+        )
+    if isinstance(first, list) and isinstance(second, list) and isinstance(candidate, list):
+        return len(first) == len(candidate) == len(second) and all(
+            same_apart_from_randomness(a, b, c) for a, b, c in zip(first, second, candidate, strict=True)
+        )
+    return type(first) is type(candidate)  # a value Helm randomness picks anew on every render
+
+
+def _objects(fleet: Fleet, release: Release) -> dict[tuple[str, str], Any]:
+    docs = manifests(render_release(fleet, release))
+    return {(str(d.get("kind")), str((d.get("metadata") or {}).get("name"))): d for d in docs if isinstance(d, dict)}
