@@ -29,14 +29,16 @@ class Wrappers(Codemod):
     `Chart.yaml` with a `file://` dependency on the vendored chart (`condition: <name>.enabled`),
     `values.yaml` with `enabled` and `<name>.enabled`, and a README naming the vendored version.
     The dependency is not aliased to the vendor folder's alias: Helm would rename every object the
-    chart names after `.Chart.Name`, so its values key is the chart's name. Every descriptor that
-    deployed the vendored chart points `chart.path` at the wrapper, and every component values file of those components (`_shared`, per environment and
-    `valueFiles`, never the fleet globals) is nested under `<name>:` with its comments and blank
-    lines; `global:` stays global. The change is kept only when, rendered with real Helm for every
-    release, the wrapper produces exactly the objects the vendored chart produced (values Helm
-    randomness changes between two renders are compared only for presence). A vendored
-    schema that forbids extra keys (the `enabled` the condition needs, helm/helm#10392), a name
-    taken by another chart, or a render difference is reported instead.
+    chart names after `.Chart.Name`, so its values key is the chart's name.
+
+    Every descriptor that deployed the vendored chart points `chart.path` at the wrapper, and
+    every values file of those components (`_shared`, per environment and `valueFiles`, never the
+    fleet globals) is nested under `<name>:` with its comments and blank lines; `global:` stays
+    global. The change is kept only when, rendered with real Helm for every release, the wrapper
+    produces exactly the objects the vendored chart produced (values Helm randomness changes
+    between two renders are compared only for presence). A vendored schema that forbids extra
+    keys (the `enabled` the condition needs, helm/helm#10392), a name taken by another chart, or
+    a render difference is reported instead.
 
     ## Why
     Fleet policy must live in wrappers, never in `third_party/`, so vendored trees stay pristine

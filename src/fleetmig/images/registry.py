@@ -174,7 +174,7 @@ class RegistryClient:
         except urllib.error.HTTPError as error:
             raise _Failed(*_http_failure(error, ref)) from None
         except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
-            reason = _connection_failure(base, error, self.timeout)
+            reason = _connection_failure(base, error, self.timeout) + _plain_http_hint(error)
             self._down[base] = reason
             raise _Failed("unreachable", reason) from None
 
@@ -286,11 +286,19 @@ def _registry_error(error: urllib.error.HTTPError) -> str:
 
 
 def _connection_failure(where: str, error: BaseException, timeout: float) -> str:
-    reason = error.reason if isinstance(error, urllib.error.URLError) else error
+    reason = _cause(error)
     if isinstance(reason, TimeoutError):
         return f"cannot reach {where}: no answer within {timeout:g}s"
-    hint = ""
-    # Speaking TLS to a plain-HTTP registry fails in the handshake, not in certificate checks.
+    return f"cannot reach {where}: {reason}"
+
+
+def _cause(error: BaseException) -> object:
+    return error.reason if isinstance(error, urllib.error.URLError) else error
+
+
+def _plain_http_hint(error: BaseException) -> str:
+    # Speaking TLS to a plain-HTTP registry fails in the handshake, not in the certificate check.
+    reason = _cause(error)
     if isinstance(reason, ssl.SSLError) and not isinstance(reason, ssl.SSLCertVerificationError):
-        hint = " (a plain-HTTP registry? list it with --insecure-registry HOST:PORT)"
-    return f"cannot reach {where}: {reason}{hint}"
+        return " (a plain-HTTP registry? list it with --insecure-registry HOST:PORT)"
+    return ""
