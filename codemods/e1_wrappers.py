@@ -11,9 +11,9 @@ import jinja2
 
 from fleetmig.engine import Changeset, Codemod
 from fleetmig.errors import EditRefused
-from fleetmig.fleet.components import Component, Release
+from fleetmig.fleet.components import Component
 from fleetmig.fleet.model import Fleet
-from fleetmig.fleet.render import RenderFailed, manifests, render_release
+from fleetmig.fleet.render import RenderFailed, objects_by_name, same_apart_from_randomness
 from fleetmig.resources import shipped_dir
 
 TEMPLATES = ("Chart.yaml", "values.yaml", "README.md")
@@ -118,8 +118,8 @@ class Wrappers(Codemod):
         if difference:
             changeset.manual(where, None, f"`{vendored}` not wrapped: {difference}")
             return
-        for rel, content in files.items():
-            changeset.create(rel, content, f"wrapper for the vendored {name} {version} chart")
+        for rel, created in files.items():
+            changeset.create(rel, created, f"wrapper for the vendored {name} {version} chart")
         for rel, content in contents.items():
             if rel not in files and content is not None:
                 reason = (
@@ -196,8 +196,8 @@ def _render_difference(before: Fleet, after: Fleet, names: set[str]) -> str | No
     new = {r.label: r for r in after.releases if r.component.name in names}
     for label, release in old.items():
         try:
-            was, again = _objects(before, release), _objects(before, release)
-            now = _objects(after, new[label])
+            was, again = objects_by_name(before, release), objects_by_name(before, release)
+            now = objects_by_name(after, new[label])
         except RenderFailed as error:
             return f"{label} does not render: {error}"
         if set(was) != set(now):
@@ -207,23 +207,3 @@ def _render_difference(before: Fleet, after: Fleet, names: set[str]) -> str | No
             if not same_apart_from_randomness(obj, again[key], now[key]):
                 return f"{label} renders {'/'.join(key)} differently through the wrapper"
     return None
-
-
-def same_apart_from_randomness(first: Any, second: Any, candidate: Any) -> bool:
-    """`candidate` equals `first` wherever two renders of the same input (`first`, `second`) agree."""
-    if first == second:
-        return bool(candidate == first)
-    if isinstance(first, dict) and isinstance(second, dict) and isinstance(candidate, dict):
-        return first.keys() == candidate.keys() and all(
-            same_apart_from_randomness(first[k], second.get(k), candidate[k]) for k in first
-        )
-    if isinstance(first, list) and isinstance(second, list) and isinstance(candidate, list):
-        return len(first) == len(candidate) == len(second) and all(
-            same_apart_from_randomness(a, b, c) for a, b, c in zip(first, second, candidate, strict=True)
-        )
-    return type(first) is type(candidate)  # a value Helm randomness picks anew on every render
-
-
-def _objects(fleet: Fleet, release: Release) -> dict[tuple[str, str], Any]:
-    docs = manifests(render_release(fleet, release))
-    return {(str(d.get("kind")), str((d.get("metadata") or {}).get("name"))): d for d in docs if isinstance(d, dict)}

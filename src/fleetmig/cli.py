@@ -23,6 +23,11 @@ from fleetmig.fleet.detect import detect_policy_yaml, write_policy
 from fleetmig.fleet.model import Fleet
 from fleetmig.fleet.policy import policy_schema
 from fleetmig.fleet.secrets import seeds as vault_seeds
+from fleetmig.images import check as images
+from fleetmig.images.cache import PlatformCache, default_cache_path
+from fleetmig.images.refs import InvalidReference, parse_registry
+from fleetmig.images.registry import RegistryClient
+from fleetmig.report import images as images_report
 from fleetmig.report import seeds as seeds_report
 from fleetmig.report import waves as waves_report
 from fleetmig.report.diff import print_diff
@@ -178,6 +183,41 @@ def verify_waves(
     else:
         waves_report.print_tables(out, reports)
     if any(report.problems for report in reports):
+        raise typer.Exit(1)
+
+
+check_app = typer.Typer(help="Check the fleet against its policy: container images.", no_args_is_help=True)
+app.add_typer(check_app, name="check")
+
+
+@check_app.command("images")
+def check_images(
+    repo: RepoOption = Path("."),
+    cluster_type: Annotated[
+        str | None, typer.Option("--cluster-type", help="Only this cluster type (default: every one).")
+    ] = None,
+    insecure_registry: Annotated[
+        list[str] | None,
+        typer.Option("--insecure-registry", metavar="HOST:PORT", help="Reach this registry over plain HTTP."),
+    ] = None,
+    format: Annotated[PlanFormat, typer.Option("--format", help="Output format.")] = PlanFormat.table,
+) -> None:
+    """Check that every image is multi-arch where the policy requires it; exit 1 when one is not or cannot be."""
+    try:
+        insecure = [parse_registry(host) for host in insecure_registry or []]
+    except InvalidReference as error:
+        raise InputError(f"--insecure-registry: {error}") from None
+    client = RegistryClient(insecure_registries=insecure)
+    report = images.check_images(_fleet(repo), cluster_type, client, PlatformCache(default_cache_path()))
+    if format is PlanFormat.json:
+        sys.stdout.write(images_report.as_json(report) + "\n")
+    elif format is PlanFormat.markdown:
+        sys.stdout.write(images_report.as_markdown(report))
+    else:
+        images_report.print_table(out, report)
+    if not report.ok:
+        for line in images_report.problems(report):
+            err.print(f"not verified multi-arch: {line}", markup=False)
         raise typer.Exit(1)
 
 

@@ -76,6 +76,28 @@ def manifests(rendered: dict[str, str]) -> list[Any]:
     return out
 
 
+def objects_by_name(fleet: Fleet, release: Release) -> dict[tuple[str, str], Any]:
+    """The release's rendered objects keyed by (kind, name)."""
+    docs = manifests(render_release(fleet, release))
+    return {(str(d.get("kind")), str((d.get("metadata") or {}).get("name"))): d for d in docs if isinstance(d, dict)}
+
+
+def same_apart_from_randomness(first: Any, second: Any, candidate: Any) -> bool:
+    """`candidate` equals `first` wherever two renders of the same input (`first`, `second`) agree;
+    where they differ (Helm randomness), it only has to be a value of the same type."""
+    if first == second:
+        return bool(candidate == first)
+    if isinstance(first, dict) and isinstance(second, dict) and isinstance(candidate, dict):
+        return first.keys() == candidate.keys() and all(
+            same_apart_from_randomness(first[k], second.get(k), candidate[k]) for k in first
+        )
+    if isinstance(first, list) and isinstance(second, list) and isinstance(candidate, list):
+        return len(first) == len(candidate) == len(second) and all(
+            same_apart_from_randomness(a, b, c) for a, b, c in zip(first, second, candidate, strict=True)
+        )
+    return type(first) is type(candidate)
+
+
 def _helm() -> Any:
     try:
         import helm_python

@@ -86,6 +86,13 @@ def parse_ref(text: str) -> ImageRef:
     return ImageRef(registry, repository, tag, digest if at else None)
 
 
+def parse_registry(text: str) -> str:
+    """A registry host as `--insecure-registry` takes it: `host[:port]`, nothing else."""
+    if not _DOMAIN_RE.fullmatch(text):
+        raise InvalidReference(f"{text!r} is not HOST or HOST:PORT")
+    return text
+
+
 def _split_registry(name: str) -> tuple[str, str]:
     """(registry, repository): the first component is a host only if it looks like one (Docker's rule)."""
     first, slash, rest = name.partition("/")
