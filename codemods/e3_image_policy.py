@@ -84,11 +84,12 @@ class ImagePolicy(Codemod):
                 continue
             seen.add((where, path))
             wanted = "the mirror" if rules.prefer_mirror else "upstream images"
+            setting = f"clusterTypes.{release.cluster_type}.images.preferMirror: {str(rules.prefer_mirror).lower()}"
             changeset.manual(
                 where,
                 fleet.yaml(where).line_of((*path, "repository")),
                 f"`{repository}` for {release.label}, but the image policy of `{release.cluster_type}` prefers "
-                f"{wanted} (clusterTypes.{release.cluster_type}.images.preferMirror: {str(rules.prefer_mirror).lower()})",
+                f"{wanted} ({setting})",
             )
 
     def _digest_pairing(
