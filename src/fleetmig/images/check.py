@@ -118,7 +118,7 @@ def check_images(fleet: Fleet, only: str | None, client: RegistryClient, cache: 
         if key not in wanted:
             results.append(ImageResult(key, used, "not-checked", "no cluster type it runs on requires multi-arch"))
         elif isinstance(ref, InvalidReference):
-            results.append(ImageResult(key, used, "unknown", f"not an image reference: {ref}"))
+            results.append(ImageResult(key, used, "unknown", str(ref)))
         else:
             results.append(_judged(key, used, answers[key]))
     return ImagesReport(tuple(selected), required, tuple(results), tuple(unrendered))

@@ -63,20 +63,22 @@ def parse_ref(text: str) -> ImageRef:
     """The reference `text` names, with Docker's defaults applied; `InvalidReference` otherwise."""
     remainder, at, digest = text.strip().partition("@")
     if at and not _DIGEST_RE.fullmatch(digest):
-        raise InvalidReference(f"{text!r}: {digest!r} is not a digest (algorithm:hex)")
+        raise InvalidReference(f"{text!r} is not an image reference: {digest!r} is not a digest (algorithm:hex)")
     # A colon after the last slash starts the tag; one before it belongs to a registry port.
     name, tag = remainder, None
     colon = remainder.rfind(":")
     if colon > remainder.rfind("/"):
         name, tag = remainder[:colon], remainder[colon + 1 :]
         if not _TAG_RE.fullmatch(tag):
-            raise InvalidReference(f"{text!r}: {tag!r} is not a valid tag")
+            raise InvalidReference(f"{text!r} is not an image reference: {tag!r} is not a valid tag")
     registry, repository = _split_registry(name)
     if not _DOMAIN_RE.fullmatch(registry):
-        raise InvalidReference(f"{text!r}: {registry!r} is not a registry host")
+        raise InvalidReference(f"{text!r} is not an image reference: {registry!r} is not a registry host")
     components = repository.split("/")
     if not all(_PATH_COMPONENT_RE.fullmatch(part) for part in components):
-        raise InvalidReference(f"{text!r}: {repository!r} is not a repository name (lowercase, [a-z0-9._-] and /)")
+        raise InvalidReference(
+            f"{text!r} is not an image reference: {repository!r} is not a repository name (lowercase, [a-z0-9._-], /)"
+        )
     if registry in _DOCKER_HUB_ALIASES:
         registry = DOCKER_HUB
         if len(components) == 1:
