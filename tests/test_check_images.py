@@ -14,8 +14,10 @@ import subprocess
 import sys
 import tarfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,18 +62,17 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """host:port of a docker-registry serving from a scratch directory; no auth, plain HTTP."""
+@contextmanager
+def serve_registry(root: Path, storage: Path, auth: str = "") -> Iterator[str]:
+    """host:port of a docker-registry on loopback (plain HTTP) until the block ends."""
     assert DOCKER_REGISTRY is not None
-    root = tmp_path_factory.mktemp("registry")
     host = f"127.0.0.1:{free_port()}"
     config = root / "config.yml"
     # Debian's /etc/docker/registry/config.yml listens on :5000 with htpasswd auth: use our own.
     config.write_text(
         f"version: 0.1\nlog: {{level: warn}}\n"
-        f"storage: {{filesystem: {{rootdirectory: {root / 'storage'}}}}}\n"
-        f"http: {{addr: '{host}'}}\n"
+        f"storage: {{filesystem: {{rootdirectory: {storage}}}}}\n"
+        f"http: {{addr: '{host}'}}\n{auth}"
     )
     with (root / "registry.log").open("wb") as log:
         process = subprocess.Popen([DOCKER_REGISTRY, "serve", str(config)], stdout=log, stderr=log)
@@ -79,8 +80,9 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         deadline = time.monotonic() + 15
         while True:
             try:
-                with urllib.request.urlopen(f"http://{host}/v2/", timeout=1) as answer:
-                    assert answer.status == 200
+                urllib.request.urlopen(f"http://{host}/v2/", timeout=1).close()
+                break
+            except urllib.error.HTTPError:  # 401 from a registry that wants a token: it is up
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
@@ -94,6 +96,18 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def storage(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("registry-storage")
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory, storage: Path) -> Iterator[str]:
+    """host:port of a docker-registry without auth."""
+    with serve_registry(tmp_path_factory.mktemp("registry"), storage) as host:
+        yield host
 
 
 def _blob(layout: Path, data: bytes) -> str:
