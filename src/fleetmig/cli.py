@@ -186,7 +186,7 @@ def verify_waves(
         raise typer.Exit(1)
 
 
-check_app = typer.Typer(help="Check the fleet against its policy: container images.", no_args_is_help=True)
+check_app = typer.Typer(help="Check the fleet against its policy; exit 1 on any problem.", no_args_is_help=True)
 app.add_typer(check_app, name="check")
 
 
