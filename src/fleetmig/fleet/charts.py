@@ -47,3 +47,13 @@ def application_charts(fleet: Fleet) -> list[Chart]:
             continue
         out.append(chart)
     return out
+
+
+BOOTSTRAP_LIBRARY = "bootstrap-runner"
+
+
+def bootstrap_library_path(fleet: Fleet) -> str:
+    """Where the bootstrap-runner library lives: the `foundation` owned root when there is one."""
+    roots = [r.rstrip("/") for r in fleet.policy.layout.owned_charts]
+    root = next((r for r in roots if r.rsplit("/", 1)[-1] == "foundation"), roots[0])
+    return f"{root}/{BOOTSTRAP_LIBRARY}"
