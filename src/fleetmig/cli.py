@@ -177,7 +177,7 @@ def verify_waves(
     fleet = _fleet(repo)
     reports = waves.simulate(fleet, cluster_type)
     if format is PlanFormat.json:
-        sys.stdout.write(waves_report.as_json(reports) + "\n")
+        sys.stdout.write(waves_report.as_json(reports, waves.system_ignores(fleet)) + "\n")
     elif format is PlanFormat.markdown:
         sys.stdout.write(waves_report.as_markdown(reports))
     else:

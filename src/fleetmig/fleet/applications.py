@@ -32,6 +32,7 @@ class Application:
     component: str  # the `name` parameter: the component descriptor's name
     sources: tuple[str, ...]
     labels: dict[str, str] = field(hash=False, compare=False)
+    ignore_differences: tuple[dict[str, Any], ...] = field(default=(), hash=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,7 @@ def _application(appset: AppSet, app: dict[str, Any], params: ParamSet) -> Appli
         component=component if isinstance(component, str) else "",
         sources=tuple(params.sources),
         labels=labels,
+        ignore_differences=tuple(d for d in spec.get("ignoreDifferences") or [] if isinstance(d, dict)),
     )
 
 

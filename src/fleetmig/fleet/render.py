@@ -55,8 +55,13 @@ def render_release(fleet: Fleet, release: Release, values: dict[str, Any] | None
 
 def render_chart(fleet: Fleet, chart: str, values: dict[str, Any], name: str, namespace: str) -> dict[str, str]:
     helm = _helm()
+    if not fleet.exists(f"{chart}/Chart.yaml"):
+        raise RenderFailed(f"`{chart}` is not a chart (no Chart.yaml)")
     with _materialized(fleet, chart) as directory:
-        loaded = helm.Chart.load(str(directory))
+        try:
+            loaded = helm.Chart.load(str(directory))
+        except helm.HelmError as error:
+            raise RenderFailed(str(error)) from None
         try:
             rendered: dict[str, str] = loaded.render(values, name=name, namespace=namespace)
         except helm.HelmError as error:

@@ -9,10 +9,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from fleetmig.verify.waves import WavesReport
+from fleetmig.verify.waves import WavesReport, effective_ignores
 
 
-def as_json(reports: Sequence[WavesReport]) -> str:
+def as_json(reports: Sequence[WavesReport], system: Sequence[dict[str, Any]] = ()) -> str:
     payload: dict[str, Any] = {
         "ok": not any(report.problems for report in reports),
         "clusterTypes": [
@@ -22,10 +22,12 @@ def as_json(reports: Sequence[WavesReport]) -> str:
                     {
                         "applicationSet": app.appset,
                         "name": app.name,
+                        "component": app.component,
                         "namespace": app.namespace,
                         "rolloutPhase": app.phase,
                         "chart": app.chart,
                         "descriptor": app.sources[-1].partition("#")[0] if app.sources else None,
+                        "ignoreDifferences": effective_ignores(app, list(system)),
                     }
                     for app in report.applications
                 ],
