@@ -138,3 +138,13 @@ def test_init_writes_a_policy_that_loads(tmp_path: Path) -> None:
     assert fleetmig("init", "--repo", fleet).returncode == 0
     assert fleetmig("plan", "--repo", fleet).returncode == 0
     assert fleetmig("init", "--repo", fleet).returncode == 2  # never overwrites
+
+
+def test_apply_all_on_the_demo_leaves_nothing_pending(tmp_path: Path, demo_fleet: Path) -> None:
+    # Phase E's wrappers give phase A (schema) and C (gate) new work: one `apply all` still settles it.
+    fleet = tmp_path / "copy"
+    subprocess.run(["git", "clone", "-q", str(demo_fleet), str(fleet)], check=True)
+    applied = fleetmig("apply", "all", "--repo", fleet)
+    assert applied.returncode == 0, applied.stderr
+    assert (fleet / "sources/charts/platform/langfuse/values.schema.json").is_file()
+    assert fleetmig("apply", "all", "--repo", fleet, "--check").returncode == 0

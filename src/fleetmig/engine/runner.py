@@ -51,8 +51,16 @@ class RunResult:
         return bool(self.changes)
 
 
+MAX_PASSES = 3
+
+
 def simulate(fleet: Fleet, codemods: Sequence[type[Codemod]]) -> RunResult:
-    """Run every codemod in order, each on the files the earlier ones left; nothing is written."""
+    """Run every codemod in order, each on the files the earlier ones left; nothing is written.
+
+    A later phase can give an earlier one new work (a wrapper chart from phase E needs the phase-A
+    schema): the selection runs again on its own output until nothing changes (at most MAX_PASSES),
+    so one `apply` leaves nothing pending; a codemod that never settles is `guard_idempotency`'s
+    to catch. Each codemod's changes of every pass are kept in order."""
     result = RunResult()
     view = fleet
     selected = {cls.id for cls in codemods}
@@ -62,8 +70,28 @@ def simulate(fleet: Fleet, codemods: Sequence[type[Codemod]]) -> RunResult:
         if changeset:
             view = view.with_contents(changeset.contents())
         result.runs.append(CodemodRun(cls, changeset, view))
+    for _ in range(MAX_PASSES - 1):
+        if not result.changes:
+            break
+        changed = False
+        for run in result.runs:
+            if run.changeset.findings and not run.changeset.changes and _blocked_by_requirements(run):
+                continue
+            again = _apply_one(run.codemod, view)
+            if again:
+                view = view.with_contents(again.contents())
+                run.changeset.changes.extend(again.changes)
+                run.changeset.findings = again.findings
+                run.after = view
+                changed = True
+        if not changed:
+            break
     result.final = view
     return result
+
+
+def _blocked_by_requirements(run: CodemodRun) -> bool:
+    return any(f.message.startswith("skipped: needs") for f in run.changeset.findings)
 
 
 def _apply_one(cls: type[Codemod], fleet: Fleet) -> Changeset:
