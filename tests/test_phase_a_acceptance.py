@@ -43,7 +43,7 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Renders, R
 def test_second_run_has_nothing_to_do(migrated: tuple[Path, Renders, Renders, dict[str, bytes]]) -> None:
     root = migrated[0]
     assert fleetmig("apply", "phase-a", "--repo", root, "--check").returncode == 0
-    plan = fleetmig("plan", "--repo", root, "--format", "json")
+    plan = fleetmig("plan", "phase-a", "--repo", root, "--format", "json")
     pending = {c["id"]: c["pending"] for c in json.loads(plan.stdout)["codemods"]}
     assert all(pending[cid] == 0 for cid in pending if cid.startswith("a")), pending
 
