@@ -427,6 +427,9 @@ def _kept_preamble(preamble: list[str], tainted: set[str]) -> list[str]:
             kept.append(line)
             continue
         if body.split()[:1] == ["if"]:
+            if not _closes_within(preamble[number:]):
+                kept.append(line)  # it wraps the manifest too (an `enabled` gate): structure, not logic
+                continue
             block = [line]
             depth = 1
             continue
@@ -435,6 +438,16 @@ def _kept_preamble(preamble: list[str], tainted: set[str]) -> list[str]:
             continue
         kept.append(line)
     return kept
+
+
+def _closes_within(lines: list[str]) -> bool:
+    """Whether an `if` opened just before `lines` ends among them."""
+    depth = 1
+    for line in lines:
+        depth += _depth_change(re.sub(r"^\{\{-?\s*|\s*-?\}\}$", "", line.strip()))
+        if depth == 0:
+            return True
+    return False
 
 
 def _depth_change(body: str) -> int:

@@ -17,6 +17,7 @@ from fleetmig import __version__
 from fleetmig.engine import registry, runner
 from fleetmig.engine.diff import records, unified_all
 from fleetmig.engine.phases import PHASES
+from fleetmig.engine.writer import undo
 from fleetmig.errors import FleetmigError, InputError
 from fleetmig.fleet.demo import write_demo
 from fleetmig.fleet.detect import detect_policy_yaml, write_policy
@@ -29,10 +30,12 @@ from fleetmig.images.refs import InvalidReference, parse_registry
 from fleetmig.images.registry import RegistryClient
 from fleetmig.report import images as images_report
 from fleetmig.report import seeds as seeds_report
+from fleetmig.report import verify as verify_report
 from fleetmig.report import waves as waves_report
 from fleetmig.report.diff import print_diff
 from fleetmig.report.plan import as_json, as_markdown, print_table
 from fleetmig.verify import waves
+from fleetmig.verify.run import verify as run_verify
 
 app = typer.Typer(
     help="Migrate a GitOps fleet repository through the fleet-policy hardening plan (phases A-G).",
@@ -137,6 +140,10 @@ def apply(
     ] = False,
     format: Annotated[ApplyFormat, typer.Option("--format", help="Output format.")] = ApplyFormat.diff,
     allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Touch files with uncommitted changes.")] = False,
+    verify_after: Annotated[
+        bool,
+        typer.Option("--verify", help="Verify against HEAD after writing; undo this apply if verification fails."),
+    ] = False,
 ) -> None:
     """Apply codemods in order; every file is replaced atomically, or none is."""
     codemods = registry.select(target)
@@ -159,10 +166,48 @@ def apply(
         err.print(f"{verb} {files} file{'s' if files != 1 else ''}" if files else "nothing to change")
     if check and result.pending:
         raise typer.Exit(1)
+    if verify_after and write and result.pending:
+        report = run_verify(repo, "HEAD")
+        if not report.ok:
+            undo(repo, result.changes)
+            err.print(verify_report.as_markdown(report), markup=False)
+            err.print("verification failed: this apply was undone (the files are as they were before it)")
+            raise typer.Exit(1)
+        err.print("verified against HEAD: every render difference is declared, waves and schemas pass")
 
 
-verify_app = typer.Typer(help="Prove that the fleet still works: ApplicationSet waves.", no_args_is_help=True)
+verify_app = typer.Typer(
+    help="Prove that a migration keeps the fleet working: renders, waves, schemas.", invoke_without_command=True
+)
 app.add_typer(verify_app, name="verify")
+
+
+@verify_app.callback()
+def verify_all(
+    ctx: typer.Context,
+    repo: RepoOption = Path("."),
+    base: Annotated[str, typer.Option("--base", help="Git revision to compare the working tree with.")] = "HEAD",
+    render: Annotated[bool, typer.Option("--render/--no-render", help="Render equivalence with real Helm.")] = True,
+    check_waves: Annotated[bool, typer.Option("--waves/--no-waves", help="ApplicationSet waves.")] = True,
+    schemas: Annotated[bool, typer.Option("--schemas/--no-schemas", help="Objects against their CRDs.")] = True,
+    crds: Annotated[
+        Path | None, typer.Option("--crds", help="Directory of CRD files to validate rendered objects with.")
+    ] = None,
+    format: Annotated[PlanFormat, typer.Option("--format", help="Output format.")] = PlanFormat.table,
+) -> None:
+    """Render every release the change touches on both sides, check waves and schemas; exit 1 on problems."""
+    if ctx.invoked_subcommand is not None:
+        return
+    _fleet(repo)
+    report = run_verify(repo, base, render=render, check_waves=check_waves, schemas=schemas, crds=crds)
+    if format is PlanFormat.json:
+        sys.stdout.write(verify_report.as_json(report) + "\n")
+    elif format is PlanFormat.markdown:
+        sys.stdout.write(verify_report.as_markdown(report))
+    else:
+        verify_report.print_report(out, report)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @verify_app.command("waves")

@@ -61,3 +61,31 @@ def _stage(target: Path, content: bytes, mode_from: Path) -> Path:
         Path(name).unlink(missing_ok=True)
         raise
     return Path(name)
+
+
+def undo(root: Path, changes: Sequence[FileChange]) -> None:
+    """Put back what `changes` replaced (after they were written): the inverse, written the same way."""
+    inverse: list[FileChange] = []
+    links: list[tuple[Path, str]] = []
+    for change in reversed(changes):
+        if change.kind == "create":
+            inverse.append(FileChange("delete", change.path, change.after, None, change.codemod, "undo"))
+        elif change.kind == "delete":
+            assert change.before is not None
+            inverse.append(FileChange("create", change.path, None, change.before, change.codemod, "undo"))
+        elif change.kind == "move":
+            assert change.new_path is not None
+            inverse.append(
+                FileChange(
+                    "move", change.new_path, change.after, change.before, change.codemod, "undo", None, change.path
+                )
+            )
+        elif change.kind == "materialize":
+            assert change.before is not None
+            links.append((_inside(root, change.path), change.before.decode()))
+        else:
+            inverse.append(FileChange("edit", change.path, change.after, change.before, change.codemod, "undo"))
+    write_atomically(root, inverse)
+    for path, target in links:
+        path.unlink(missing_ok=True)
+        os.symlink(target, path)
