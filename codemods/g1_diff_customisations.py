@@ -11,12 +11,12 @@ import yaml
 from fleetmig.edit.yaml import YamlEditor
 from fleetmig.engine import Changeset, Codemod
 from fleetmig.errors import EditRefused
+from fleetmig.fleet.applications import SYSTEM_IGNORES, system_ignores
 from fleetmig.fleet.components import Component
 from fleetmig.fleet.model import Fleet
 from fleetmig.fleet.render import RenderFailed, objects_by_name
 
 CM = ("configs", "cm")
-PREFIX = "resource.customizations.ignoreDifferences."
 RESPECT = "RespectIgnoreDifferences=true"
 SCOPE_KEYS = ("name", "namespace", "managedFieldsManagers")
 
@@ -49,6 +49,11 @@ def rule_key(entry: dict[str, Any]) -> RuleKey:
     )
 
 
+def _covers(system: RuleKey, key: RuleKey) -> bool:
+    """Whether argocd-cm's rule already ignores every field the component's rule does."""
+    return system[:2] == key[:2] and set(key[2]) <= set(system[2]) and set(key[3]) <= set(system[3])
+
+
 def group_kind(key: RuleKey) -> str:
     return f"{key[0]}_{key[1]}" if key[0] else key[1]
 
@@ -61,7 +66,8 @@ class DiffCustomisations(Codemod):
     `name`/`namespace` is generic when the policy lists it as controller-owned
     (`diff.controllerOwned`: webhook `caBundle`, CRD `status`, HPA-owned `replicas` …) or when the
     same (group, kind, pointers, jq expressions) appears in at least `diff.promoteThreshold`
-    components (default 2). Each generic rule is written once to the Argo CD values
+    components (default 2), or when argocd-cm already ignores every field it names. Each generic
+    rule is written once to the Argo CD values
     (`sources/values/common/argocd.yaml`, `configs.cm`) as `resource.customizations.ignoreDifferences.<group>_<kind>`
     (core kinds without group), merged with what the key already holds, carrying the comment that
     explained it; it is then removed from every descriptor (an emptied `ignoreDifferences` goes).
@@ -123,7 +129,12 @@ class DiffCustomisations(Codemod):
                     _Occurrence(component, index, entry)
                 )
         threshold = fleet.policy.diff_promote_threshold
-        generic = [r for r in rules.values() if r.key in controller_owned or len(r.components) >= threshold]
+        in_cm = [rule_key(entry) for entry in system_ignores(fleet)]
+        generic = [
+            r
+            for r in rules.values()
+            if r.key in controller_owned or len(r.components) >= threshold or any(_covers(s, r.key) for s in in_cm)
+        ]
         promoted = self._promote(fleet, generic, changeset)
         removals: dict[str, list[int]] = defaultdict(list)
         for rule in promoted:
@@ -166,7 +177,7 @@ class DiffCustomisations(Codemod):
                     f"group `{rule.key[0]}` contains `_`, which argocd-cm's `<group>_<kind>` keys cannot express",
                 )
                 continue
-            key = PREFIX + group_kind(rule.key)
+            key = SYSTEM_IGNORES + group_kind(rule.key)
             try:
                 self._merge_into_cm(fleet, editor, key, rule)
             except (EditRefused, yaml.YAMLError) as error:
@@ -288,7 +299,7 @@ def _system_kinds(fleet: Fleet) -> set[str]:
     if not fleet.exists(rel):
         return set()
     cm = ((fleet.values(rel) or {}).get("configs") or {}).get("cm") or {}
-    return {key[len(PREFIX) :] for key in cm if key.startswith(PREFIX)}
+    return {key[len(SYSTEM_IGNORES) :] for key in cm if key.startswith(SYSTEM_IGNORES)}
 
 
 def _gk(obj: dict[str, Any]) -> str:

@@ -66,7 +66,7 @@ def simulate(fleet: Fleet, codemods: Sequence[type[Codemod]]) -> RunResult:
     selected = {cls.id for cls in codemods}
     for cls in codemods:
         unmet = _unmet_requirements(cls, view, selected)
-        changeset = _blocked(cls, unmet) if unmet else _apply_one(cls, view)
+        changeset = _blocked(cls, unmet) if unmet else apply_one(cls, view)
         if changeset:
             view = view.with_contents(changeset.contents())
         result.runs.append(CodemodRun(cls, changeset, view))
@@ -77,7 +77,7 @@ def simulate(fleet: Fleet, codemods: Sequence[type[Codemod]]) -> RunResult:
         for run in result.runs:
             if run.changeset.findings and not run.changeset.changes and _blocked_by_requirements(run):
                 continue
-            again = _apply_one(run.codemod, view)
+            again = apply_one(run.codemod, view)
             if again:
                 view = view.with_contents(again.contents())
                 run.changeset.changes.extend(again.changes)
@@ -94,7 +94,7 @@ def _blocked_by_requirements(run: CodemodRun) -> bool:
     return any(f.message.startswith("skipped: needs") for f in run.changeset.findings)
 
 
-def _apply_one(cls: type[Codemod], fleet: Fleet) -> Changeset:
+def apply_one(cls: type[Codemod], fleet: Fleet) -> Changeset:
     try:
         return cls().apply(fleet)
     except EditRefused as refusal:
@@ -109,7 +109,7 @@ def _unmet_requirements(cls: type[Codemod], fleet: Fleet, selected: set[str]) ->
     if not cls.requires:
         return []
     by_id = {c.id: c for c in registry.all_codemods()}
-    return [req for req in cls.requires if req not in selected and _apply_one(by_id[req], fleet)]
+    return [req for req in cls.requires if req not in selected and apply_one(by_id[req], fleet)]
 
 
 def _blocked(cls: type[Codemod], unmet: list[str]) -> Changeset:
@@ -126,7 +126,7 @@ def guard_idempotency(result: RunResult) -> None:
         if not run.changeset:
             continue
         assert run.after is not None
-        again = _apply_one(run.codemod, run.after)
+        again = apply_one(run.codemod, run.after)
         if again:
             paths = ", ".join(sorted({c.path for c in again.changes}))
             raise NotIdempotent(

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from fleetmig.fleet.appsets import AppSet, ParamSet
+from fleetmig.fleet.model import Fleet
 from fleetmig.gotemplate_engine import GoTemplateEngine, Job
 
 PHASE_LABEL = "rollout-phase"
@@ -161,3 +162,22 @@ def descriptor_of(params: ParamSet) -> str:
     """The file behind a parameter set: the last generator's file that is not an inline list entry."""
     source = next((s for s in reversed(params.sources) if "#list" not in s), params.sources[-1])
     return source.partition("#")[0]
+
+
+SYSTEM_IGNORES = "resource.customizations.ignoreDifferences."
+
+
+def system_ignores(fleet: Fleet) -> list[dict[str, Any]]:
+    """The ignoreDifferences Argo CD applies to every Application (argocd-cm split keys)."""
+    rel = fleet.policy.layout.argocd_values
+    if not fleet.exists(rel):
+        return []
+    cm = ((fleet.values(rel) or {}).get("configs") or {}).get("cm") or {}
+    out = []
+    for key, value in cm.items():
+        if not key.startswith(SYSTEM_IGNORES) or not isinstance(value, str):
+            continue
+        group, _, kind = key[len(SYSTEM_IGNORES) :].rpartition("_")
+        override = yaml.safe_load(value) or {}
+        out.append({"group": group, "kind": kind, **override})
+    return out

@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from fleetmig.errors import InputError
 from fleetmig.fleet import rollingsync
 from fleetmig.fleet.applications import PHASE_LABEL, Application, render_applications
@@ -141,25 +139,6 @@ def _omitted(fleet: Fleet, cluster_type: str, apps: list[Application]) -> list[P
         for app in apps
         if app.component in unwanted
     ]
-
-
-SYSTEM_IGNORES = "resource.customizations.ignoreDifferences."
-
-
-def system_ignores(fleet: Fleet) -> list[dict[str, Any]]:
-    """The ignoreDifferences Argo CD applies to every Application (argocd-cm split keys)."""
-    rel = fleet.policy.layout.argocd_values
-    if not fleet.exists(rel):
-        return []
-    cm = ((fleet.values(rel) or {}).get("configs") or {}).get("cm") or {}
-    out = []
-    for key, value in cm.items():
-        if not key.startswith(SYSTEM_IGNORES) or not isinstance(value, str):
-            continue
-        group, _, kind = key[len(SYSTEM_IGNORES) :].rpartition("_")
-        override = yaml.safe_load(value) or {}
-        out.append({"group": group, "kind": kind, **override})
-    return out
 
 
 def effective_ignores(app: Application, system: list[dict[str, Any]]) -> list[str]:
