@@ -14,11 +14,14 @@ from rich.markdown import Markdown
 from rich.table import Table
 
 from fleetmig import __version__
+from fleetmig.check import rules as check_rules
+from fleetmig.check.run import check as run_check
 from fleetmig.engine import registry, runner
 from fleetmig.engine.diff import records, unified_all
 from fleetmig.engine.phases import PHASES
 from fleetmig.engine.writer import undo
 from fleetmig.errors import FleetmigError, InputError
+from fleetmig.fleet.applications import system_ignores
 from fleetmig.fleet.demo import write_demo
 from fleetmig.fleet.detect import detect_policy_yaml, write_policy
 from fleetmig.fleet.model import Fleet
@@ -28,6 +31,7 @@ from fleetmig.images import check as images
 from fleetmig.images.cache import PlatformCache, default_cache_path
 from fleetmig.images.refs import InvalidReference, parse_registry
 from fleetmig.images.registry import RegistryClient
+from fleetmig.report import check as check_report
 from fleetmig.report import images as images_report
 from fleetmig.report import seeds as seeds_report
 from fleetmig.report import verify as verify_report
@@ -98,14 +102,19 @@ def list_codemods(
 
 @app.command()
 def explain(
-    codemod_id: Annotated[str, typer.Argument(metavar="ID", help="A codemod id, e.g. a1-fleet-contract.")],
+    codemod_id: Annotated[str, typer.Argument(metavar="ID", help="A codemod id (a1-fleet-contract) or a rule id.")],
 ) -> None:
-    """Print a codemod's documentation (what it changes, why, before, after)."""
+    """Print a codemod's or a check rule's documentation (what, why, before/after or the fix)."""
     by_id = {cls.id: cls for cls in registry.all_codemods()}
-    if codemod_id not in by_id:
-        raise InputError(f"no codemod `{codemod_id}`; `fleetmig list` shows them all")
-    cls = by_id[codemod_id]
-    text = f"# {cls.id} — {cls.title}\n\nPhase {cls.phase}: {PHASES[cls.phase]}\n\n{cls.documentation()}\n"
+    if codemod_id in by_id:
+        cls = by_id[codemod_id]
+        text = f"# {cls.id} — {cls.title}\n\nPhase {cls.phase}: {PHASES[cls.phase]}\n\n{cls.documentation()}\n"
+    elif codemod_id in check_rules.BY_ID:
+        text = check_rules.BY_ID[codemod_id].documentation()
+    else:
+        raise InputError(
+            f"no codemod or rule `{codemod_id}`; `fleetmig list` and `fleetmig check --list-rules` show them"
+        )
     if out.is_terminal:
         out.print(Markdown(text))
     else:
@@ -222,7 +231,7 @@ def verify_waves(
     fleet = _fleet(repo)
     reports = waves.simulate(fleet, cluster_type)
     if format is PlanFormat.json:
-        sys.stdout.write(waves_report.as_json(reports, waves.system_ignores(fleet)) + "\n")
+        sys.stdout.write(waves_report.as_json(reports, system_ignores(fleet)) + "\n")
     elif format is PlanFormat.markdown:
         sys.stdout.write(waves_report.as_markdown(reports))
     else:
@@ -231,8 +240,52 @@ def verify_waves(
         raise typer.Exit(1)
 
 
-check_app = typer.Typer(help="Check the fleet against its policy; exit 1 on any problem.", no_args_is_help=True)
+class CheckFormat(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+    sarif = "sarif"
+
+
+check_app = typer.Typer(help="Check the fleet against its policy; exit 1 on any problem.")
 app.add_typer(check_app, name="check")
+
+CHECK_OUTPUT = {
+    CheckFormat.text: check_report.as_text,
+    CheckFormat.json: check_report.as_json,
+    CheckFormat.github: check_report.as_github,
+    CheckFormat.sarif: check_report.as_sarif,
+}
+
+
+@check_app.callback(invoke_without_command=True)
+def check(
+    context: typer.Context,
+    repo: RepoOption = Path("."),
+    base: Annotated[
+        str | None, typer.Option("--base", help="Also flag vendored charts changed since this git revision.")
+    ] = None,
+    rules: Annotated[
+        list[str] | None, typer.Option("--rules", metavar="RULE", help="Only these rules (repeat or comma-separate).")
+    ] = None,
+    list_rules: Annotated[bool, typer.Option("--list-rules", help="List the rules and exit.")] = False,
+    format: Annotated[CheckFormat, typer.Option("--format", help="Output format.")] = CheckFormat.text,
+) -> None:
+    """The guard: nothing a landed phase removed may come back. Exit 1 on violations, 0 when clean.
+
+    Rules are enabled per phase by `enforce:` in fleetmig.yaml (default: every phase). Suppress one
+    occurrence with `# fleetmig: ignore[<rule>] because <reason>` on its line or the line above.
+    """
+    if context.invoked_subcommand is not None:
+        return
+    if list_rules:
+        sys.stdout.write("".join(f"{r.id}\t{r.phase}\t{r.message}\n" for r in check_rules.RULES))
+        return
+    only = [name.strip() for value in rules or [] for name in value.split(",") if name.strip()]
+    report = run_check(_fleet(repo), base=base, only=only or None)
+    sys.stdout.write(CHECK_OUTPUT[format](report))
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @check_app.command("images")

@@ -1,0 +1,1 @@
+"""`fleetmig check`: the rules that keep a migrated fleet migrated."""
