@@ -8,40 +8,19 @@ slow CI machine and a fast laptop. Usage: `python3 bench/plan_floor.py [--repeat
 from __future__ import annotations
 
 import argparse
-import contextlib
 import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-import yaml
+from floor import best_of, floor, yaml_files
 
 from fleetmig.engine import registry, runner
 from fleetmig.fleet.demo import write_demo
 from fleetmig.fleet.model import Fleet
 
 
-def floor(root: Path) -> None:
-    for path in root.rglob("*.yaml"):
-        if ".git" in path.parts or path.is_symlink():
-            continue
-        # Helm templates are not YAML; the floor still paid for reading them.
-        with contextlib.suppress(yaml.YAMLError):
-            list(yaml.load_all(path.read_bytes(), Loader=yaml.CSafeLoader))
-
-
 def plan_all(root: Path) -> None:
     runner.simulate(Fleet.open(root), registry.all_codemods())
-
-
-def best_of(repeat: int, work: Callable[[], None]) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:
@@ -52,7 +31,7 @@ def main() -> None:
         root = Path(tmp) / "fleet"
         write_demo(root)
         registry.all_codemods()  # import cost is paid once per process, not per plan
-        files = sum(1 for p in root.rglob("*.yaml") if ".git" not in p.parts)
+        files = len(yaml_files(root))
         floor_s = best_of(args.repeat, lambda: floor(root))
         plan_s = best_of(args.repeat, lambda: plan_all(root))
         samples = [best_of(1, lambda: plan_all(root)) / floor_s for _ in range(args.repeat)]
