@@ -86,7 +86,12 @@ def as_markdown(report: VerifyReport) -> str:
                 f"{w.cluster_type} {len(w.applications)} Applications, {len(w.problems)} problems" for w in report.waves
             ),
         ]
-        lines += [f"- {w.cluster_type}: {p.kind} `{p.location}` {p.message}" for w in report.waves for p in w.problems]
+        lines += [
+            f"- {w.cluster_type}: {p.kind} `{p.location}` {p.message}"
+            + (" (already on the base)" if report.known(w.cluster_type, p) else "")
+            for w in report.waves
+            for p in w.problems
+        ]
     lines += ["", f"**Schemas**: {report.schemas_checked} objects validated, {len(report.schema_problems)} problems"]
     lines += [f"- {p}" for p in report.schema_problems]
     return "\n".join(lines) + "\n"

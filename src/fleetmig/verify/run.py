@@ -14,6 +14,7 @@ from fleetmig.fleet.model import Fleet
 from fleetmig.fleet.render import RenderFailed, manifests, render_release
 from fleetmig.fleet.secrets import external_secret_problems
 from fleetmig.verify import renders, waves
+from fleetmig.verify.waves import Problem
 
 
 @dataclass
@@ -23,14 +24,18 @@ class VerifyReport:
     waves: list[waves.WavesReport] | None = None
     schema_problems: list[str] = field(default_factory=list)
     schemas_checked: int = 0
+    known_wave_problems: set[tuple[str, str, str]] = field(default_factory=set)  # already at the base
 
     @property
     def ok(self) -> bool:
         return (
             (self.render is None or self.render.ok)
-            and not any(report.problems for report in self.waves or [])
+            and not any(not self.known(report.cluster_type, p) for report in self.waves or [] for p in report.problems)
             and not self.schema_problems
         )
+
+    def known(self, cluster_type: str, problem: Problem) -> bool:
+        return (cluster_type, problem.location, problem.message) in self.known_wave_problems
 
 
 def verify(
@@ -41,12 +46,20 @@ def verify(
     check_waves: bool = True,
     schemas: bool = True,
     crds: Path | None = None,
+    new_wave_problems_only: bool = False,
 ) -> VerifyReport:
+    """`new_wave_problems_only`: wave problems the base already has do not fail the report (a phase
+    pull request is judged by what it changes; a later phase fixes the rest)."""
     head = Fleet.open(root)
     report = VerifyReport(base)
-    if render:
+    if render or (check_waves and new_wave_problems_only):
         with renders.fleet_at(root, base) as base_fleet:
-            report.render = renders.compare(base_fleet, head)
+            if render:
+                report.render = renders.compare(base_fleet, head)
+            if check_waves and new_wave_problems_only:
+                report.known_wave_problems = {
+                    (w.cluster_type, p.location, p.message) for w in waves.simulate(base_fleet) for p in w.problems
+                }
     if check_waves:
         report.waves = waves.simulate(head)
     if schemas:
