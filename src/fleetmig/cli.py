@@ -11,9 +11,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.progress import Progress
 from rich.table import Table
 
 from fleetmig import __version__
+from fleetmig.bot.branches import Identity
+from fleetmig.bot.repos import parse_shard, read_repos
+from fleetmig.bot.repos import shard as shard_repos
+from fleetmig.bot.run import BotOptions, parse_phases, run_all
 from fleetmig.check import rules as check_rules
 from fleetmig.check.run import check as run_check
 from fleetmig.engine import registry, runner
@@ -31,6 +36,7 @@ from fleetmig.images import check as images
 from fleetmig.images.cache import PlatformCache, default_cache_path
 from fleetmig.images.refs import InvalidReference, parse_registry
 from fleetmig.images.registry import RegistryClient
+from fleetmig.report import bot as bot_report
 from fleetmig.report import check as check_report
 from fleetmig.report import images as images_report
 from fleetmig.report import seeds as seeds_report
@@ -316,6 +322,58 @@ def check_images(
     if not report.ok:
         for line in images_report.problems(report):
             err.print(f"not verified multi-arch: {line}", markup=False)
+        raise typer.Exit(1)
+
+
+bot_app = typer.Typer(help="Migrate many fleet repositories: one reviewable branch per phase.", no_args_is_help=True)
+app.add_typer(bot_app, name="bot")
+DEFAULT_BOT = "fleetmig-bot <fleetmig-bot@users.noreply.github.com>"
+
+
+@bot_app.command("run")
+def bot_run(
+    repos: Annotated[
+        list[str],
+        typer.Option(
+            "--repos", metavar="FILE|DIR|URL", help="A list file, a repository, or a folder of them (repeatable)."
+        ),
+    ],
+    phases: Annotated[str, typer.Option("--phases", help="a..g, b..d or a,c.")] = "a..g",
+    base: Annotated[str, typer.Option("--base", help="The branch phase A starts from.")] = "main",
+    remote: Annotated[str, typer.Option("--remote", help="The remote to read from and push to.")] = "origin",
+    push: Annotated[bool, typer.Option("--push", help="Push the branches (force-with-lease).")] = False,
+    open_pr: Annotated[bool, typer.Option("--open-pr", help="Open or update the pull requests with `gh`.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Regenerate branches a human pushed to.")] = False,
+    shard: Annotated[str | None, typer.Option("--shard", metavar="I/N", help="Only the I-th of N shares.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Repositories processed at once.")] = 1,
+    workdir: Annotated[Path, typer.Option("--workdir", help="Clones and PR bodies live here.", file_okay=False)] = Path(
+        ".fleetmig-bot"
+    ),
+    author: Annotated[str, typer.Option("--author", help="Author and committer, `Name <email>`.")] = DEFAULT_BOT,
+    verify_evidence: Annotated[
+        bool, typer.Option("--verify/--no-verify", help="Put `fleetmig verify` evidence in each PR body.")
+    ] = True,
+    format: Annotated[PlanFormat, typer.Option("--format", help="table or json.")] = PlanFormat.table,
+) -> None:
+    """Regenerate each repository's phase branches from the base; exit 1 when a repository failed."""
+    try:
+        identity = Identity.parse(author)
+    except ValueError as error:
+        raise InputError(f"--author: {error}") from None
+    specs = read_repos(repos)
+    if shard is not None:
+        specs = shard_repos(specs, *parse_shard(shard))
+    options = BotOptions(
+        parse_phases(phases), base, remote, identity, workdir.resolve(), push, open_pr, force, verify_evidence
+    )
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task("migrating", total=len(specs))
+        runs = run_all(specs, options, jobs, on_done=lambda run: progress.advance(task))
+    if format is PlanFormat.json:
+        sys.stdout.write(bot_report.as_json(runs))
+    else:
+        bot_report.print_table(out, runs)
+    if any(outcome.status == "failed" for run in runs for outcome in run.outcomes):
         raise typer.Exit(1)
 
 

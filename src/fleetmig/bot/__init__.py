@@ -1,0 +1,1 @@
+"""`fleetmig bot`: migrate many fleet repositories, one reviewable branch per phase."""
