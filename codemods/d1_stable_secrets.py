@@ -210,7 +210,7 @@ def _proof(fleet: Fleet, chart: Chart, contents: dict[str, bytes | None]) -> str
         try:
             before = _objects(manifests(render_release(fleet, release)))
             first = manifests(render_release(after_fleet, release))
-            second = manifests(render_release(after_fleet, release))
+            second = manifests(render_release(after_fleet, release, fresh=True))
         except RenderFailed as error:
             return f"the rewritten chart does not render for {release.label}: {error}"
         if first != second:

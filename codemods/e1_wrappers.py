@@ -196,7 +196,7 @@ def _render_difference(before: Fleet, after: Fleet, names: set[str]) -> str | No
     new = {r.label: r for r in after.releases if r.component.name in names}
     for label, release in old.items():
         try:
-            was, again = objects_by_name(before, release), objects_by_name(before, release)
+            was, again = objects_by_name(before, release), objects_by_name(before, release, fresh=True)
             now = objects_by_name(after, new[label])
         except RenderFailed as error:
             return f"{label} does not render: {error}"

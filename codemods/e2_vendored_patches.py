@@ -291,7 +291,7 @@ def _proof(before: Fleet, after: Fleet, vendored: Vendored) -> str | None:
         if release.label not in now_releases or not _uses(before, release, vendored):
             continue
         try:
-            was, again = objects_by_name(before, release), objects_by_name(before, release)
+            was, again = objects_by_name(before, release), objects_by_name(before, release, fresh=True)
             now = objects_by_name(after, now_releases[release.label])
         except RenderFailed as error:
             return f"{release.label} does not render: {error}"

@@ -15,10 +15,12 @@ def helm() -> Any:
     return pytest.importorskip("helm_python", reason="install the `helm` extra: pip install -e '.[helm]'")
 
 
-def render(fleet: Fleet, release: Release, values: dict[str, Any] | None = None) -> dict[str, str]:
+def render(
+    fleet: Fleet, release: Release, values: dict[str, Any] | None = None, *, fresh: bool = False
+) -> dict[str, str]:
     """{template: manifest text} of the release's chart with its layered values."""
     helm()
-    return render_release(fleet, release, values)
+    return render_release(fleet, release, values, fresh=fresh)
 
 
 def same_apart_from_randomness(before: str, again: str, after: str) -> bool:
@@ -39,7 +41,7 @@ def owned_renders(fleet: Fleet, values: dict[str, Any] | None = None) -> dict[st
         if not chart or chart.startswith(third_party):
             continue
         merged = {**fleet.release_values(release), **(values or {})}
-        first, second = render(fleet, release, merged), render(fleet, release, merged)
+        first, second = render(fleet, release, merged), render(fleet, release, merged, fresh=True)
         out[release.label] = {t: text if text == second[t] else f"{text}\0{second[t]}" for t, text in first.items()}
     return out
 

@@ -26,8 +26,8 @@ THIRD_PARTY = "sources/charts/third_party"
 DECLARED = {("platform-langfuse@local", ("Deployment", "platform-langfuse-worker"))}
 
 
-def renders(fleet: Fleet) -> dict[str, dict[tuple[str, str], Any]]:
-    return {release.label: objects_by_name(fleet, release) for release in fleet.releases}
+def renders(fleet: Fleet, *, fresh: bool = False) -> dict[str, dict[tuple[str, str], Any]]:
+    return {release.label: objects_by_name(fleet, release, fresh=fresh) for release in fleet.releases}
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_renders_change_only_where_declared(migrated: tuple[Path, Path]) -> None
     before_dir, after_dir = migrated
     before, again, after = (
         renders(Fleet.open(before_dir)),
-        renders(Fleet.open(before_dir)),
+        renders(Fleet.open(before_dir), fresh=True),
         renders(Fleet.open(after_dir)),
     )
     assert before.keys() == after.keys()

@@ -18,6 +18,7 @@ import yaml
 
 from fleetmig.fleet.appsets import AppSet, ParamSet
 from fleetmig.fleet.model import Fleet
+from fleetmig.fleet.values import SAFE_LOADER
 from fleetmig.gotemplate_engine import GoTemplateEngine, Job
 
 PHASE_LABEL = "rollout-phase"
@@ -77,7 +78,7 @@ def render_applications(
                 errors.append(_template_error(appset, params, "templatePatch", rendered.error))
             else:
                 try:
-                    _strategic_merge(app, yaml.safe_load(rendered.output or "") or {})
+                    _strategic_merge(app, yaml.load(rendered.output or "", Loader=SAFE_LOADER) or {})
                 except yaml.YAMLError as error:
                     failed = True
                     errors.append(_template_error(appset, params, "templatePatch", f"renders invalid YAML: {error}"))

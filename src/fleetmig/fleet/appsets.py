@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import hashlib
 import posixpath
 import re
 import shutil
@@ -26,7 +27,7 @@ import yaml
 
 from fleetmig.errors import FleetmigError, InputError
 from fleetmig.fleet.model import Fleet
-from fleetmig.fleet.values import load_values
+from fleetmig.fleet.values import SAFE_LOADER, load_values
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
@@ -89,12 +90,25 @@ def _kustomize(fleet: Fleet, overlay: str) -> list[Any]:
     layout = fleet.policy.layout
     tree = posixpath.commonpath([layout.overlays.rstrip("/"), layout.application_sets.rstrip("/")])
     prefix = f"{tree}/" if tree else ""
+    inputs = {rel: fleet.read_bytes(rel) for rel in fleet.files.files() if rel.startswith(prefix) and fleet.exists(rel)}
+    digest = hashlib.blake2b(overlay.encode(), digest_size=20)
+    for rel, data in sorted(inputs.items()):
+        digest.update(rel.encode() + b"\0" + data + b"\0")
+    key = digest.hexdigest()
+    if key not in _BUILDS:  # every codemod and every cluster type asks again for the same inputs
+        _BUILDS[key] = _build(kubectl, overlay, inputs)
+    return copy.deepcopy(_BUILDS[key])
+
+
+_BUILDS: dict[str, list[Any]] = {}
+
+
+def _build(kubectl: str, overlay: str, inputs: dict[str, bytes]) -> list[Any]:
     with tempfile.TemporaryDirectory(prefix="fleetmig-kustomize-") as scratch:
-        for rel in fleet.files.files():
-            if rel.startswith(prefix) and fleet.exists(rel):
-                target = Path(scratch, rel)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(fleet.read_bytes(rel))
+        for rel, data in inputs.items():
+            target = Path(scratch, rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
         result = subprocess.run(
             [kubectl, "kustomize", str(Path(scratch, overlay))], capture_output=True, text=True, check=False
         )
@@ -106,7 +120,7 @@ def _kustomize(fleet: Fleet, overlay: str) -> list[Any]:
 
 def _load_all(text: bytes, rel: str) -> list[Any]:
     try:
-        return [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        return [doc for doc in yaml.load_all(text, Loader=SAFE_LOADER) if doc is not None]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         raise InputError(f"invalid YAML: {exc.problem}", rel, mark.line + 1 if mark else None) from None

@@ -6,6 +6,7 @@ nothing touches the disk until the whole run has been prepared and checked.
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -25,6 +26,7 @@ class FileView:
         self._overlay: dict[str, bytes | None] = dict(overlay or {})
         self._disk_cache: dict[str, bytes] = {}
         self._listing: list[str] | None = None
+        self._files: list[str] | None = None  # listing with the overlay applied
 
     def with_contents(self, contents: Mapping[str, bytes | None]) -> FileView:
         view = FileView(self.root, {**self._overlay, **contents})
@@ -71,16 +73,32 @@ class FileView:
 
     def files(self) -> list[str]:
         """Every file path (POSIX, relative to the root), disk and overlay, sorted."""
-        if self._listing is None:
-            self._listing = sorted(_walk(self.root))
-        names = {name for name in self._listing if self._overlay.get(name, b"") is not None}
-        names.update(name for name, content in self._overlay.items() if content is not None)
-        return sorted(names)
+        return list(self._sorted_files())
+
+    def _sorted_files(self) -> list[str]:
+        if self._files is None:
+            if self._listing is None:
+                self._listing = sorted(_walk(self.root))
+            names = {name for name in self._listing if self._overlay.get(name, b"") is not None}
+            names.update(name for name, content in self._overlay.items() if content is not None)
+            self._files = sorted(names)
+        return self._files
 
     def glob(self, pattern: str) -> list[str]:
         """Paths matching a glob in which `**` spans folders (as in Argo CD's git files generator)."""
         regex = _glob_regex(pattern)
-        return [name for name in self.files() if regex.match(name)]
+        # Only the names under the pattern's literal prefix are tested: globbing one chart's folder
+        # must not cost a scan of the whole fleet.
+        prefix = re.split(r"[*?\[]", pattern, maxsplit=1)[0]
+        names = self._sorted_files()
+        out = []
+        for index in range(bisect.bisect_left(names, prefix), len(names)):
+            name = names[index]
+            if not name.startswith(prefix):
+                break
+            if regex.match(name):
+                out.append(name)
+        return out
 
 
 def _walk(root: Path) -> Iterator[str]:

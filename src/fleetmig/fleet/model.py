@@ -60,7 +60,10 @@ class Fleet:
         return cls(root, load_policy(root), FileView(root))
 
     def with_contents(self, contents: Mapping[str, bytes | None]) -> Fleet:
-        return Fleet(self.root, self.policy, self.files.with_contents(contents))
+        view = Fleet(self.root, self.policy, self.files.with_contents(contents))
+        # Files the change leaves alone keep their parsed data: a run parses each content once.
+        view._plain = {rel: data for rel, data in self._plain.items() if rel not in contents}
+        return view
 
     # -------------------------------------------------------------- files
     def exists(self, rel: str) -> bool:

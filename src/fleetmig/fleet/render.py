@@ -7,8 +7,12 @@ chart folder (and every `file://` dependency it names) is written to a scratch d
 
 from __future__ import annotations
 
+import hashlib
+import json
 import posixpath
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +23,7 @@ import yaml
 from fleetmig.errors import FleetmigError
 from fleetmig.fleet.components import Release
 from fleetmig.fleet.model import Fleet
+from fleetmig.fleet.values import SAFE_LOADER
 
 NOTES = "NOTES.txt"
 
@@ -41,7 +46,9 @@ def namespace_of(fleet: Fleet, release: Release) -> str:
     return namespace if isinstance(namespace, str) else "default"
 
 
-def render_release(fleet: Fleet, release: Release, values: dict[str, Any] | None = None) -> dict[str, str]:
+def render_release(
+    fleet: Fleet, release: Release, values: dict[str, Any] | None = None, *, fresh: bool = False
+) -> dict[str, str]:
     """{template: text} of the release's chart with its layered values (or `values`)."""
     assert release.component.chart_path is not None
     return render_chart(
@@ -50,13 +57,42 @@ def render_release(fleet: Fleet, release: Release, values: dict[str, Any] | None
         fleet.release_values(release) if values is None else values,
         release.component.name,
         namespace_of(fleet, release),
+        fresh=fresh,
     )
 
 
-def render_chart(fleet: Fleet, chart: str, values: dict[str, Any], name: str, namespace: str) -> dict[str, str]:
-    helm = _helm()
+_MEMO: OrderedDict[str, dict[str, str]] = OrderedDict()
+_MEMO_SIZE = 256
+_MEMO_LOCK = threading.Lock()
+
+
+def render_chart(
+    fleet: Fleet, chart: str, values: dict[str, Any], name: str, namespace: str, *, fresh: bool = False
+) -> dict[str, str]:
+    """Renders of the same chart content, values and release are shared within a run (codemods and
+    verify render the same releases again and again); `fresh` renders anew, for callers that compare
+    two renders to find Helm randomness."""
     if not fleet.exists(f"{chart}/Chart.yaml"):
         raise RenderFailed(f"`{chart}` is not a chart (no Chart.yaml)")
+    digest = hashlib.blake2b(digest_size=20)
+    _fingerprint(fleet, chart, digest, seen=())
+    digest.update(json.dumps([values, name, namespace], sort_keys=True, default=str).encode())
+    key = digest.hexdigest()
+    with _MEMO_LOCK:  # verify renders from a thread pool
+        cached = None if fresh else _MEMO.get(key)
+        if cached is not None:
+            _MEMO.move_to_end(key)
+            return dict(cached)
+    rendered = _render(fleet, chart, values, name, namespace)
+    with _MEMO_LOCK:
+        _MEMO[key] = rendered
+        if len(_MEMO) > _MEMO_SIZE:
+            _MEMO.popitem(last=False)
+    return dict(rendered)
+
+
+def _render(fleet: Fleet, chart: str, values: dict[str, Any], name: str, namespace: str) -> dict[str, str]:
+    helm = _helm()
     with _materialized(fleet, chart) as directory:
         try:
             loaded = helm.Chart.load(str(directory))
@@ -77,13 +113,13 @@ def manifests(rendered: dict[str, str]) -> list[Any]:
     for template, text in sorted(rendered.items()):
         if template.endswith(NOTES):
             continue
-        out += [doc for doc in yaml.safe_load_all(text) if doc]
+        out += [doc for doc in yaml.load_all(text, Loader=SAFE_LOADER) if doc]
     return out
 
 
-def objects_by_name(fleet: Fleet, release: Release) -> dict[tuple[str, str], Any]:
+def objects_by_name(fleet: Fleet, release: Release, *, fresh: bool = False) -> dict[tuple[str, str], Any]:
     """The release's rendered objects keyed by (kind, name)."""
-    docs = manifests(render_release(fleet, release))
+    docs = manifests(render_release(fleet, release, fresh=fresh))
     return {(str(d.get("kind")), str((d.get("metadata") or {}).get("name"))): d for d in docs if isinstance(d, dict)}
 
 
@@ -121,6 +157,31 @@ def _materialized(fleet: Fleet, chart: str) -> Iterator[Path]:
         yield target
 
 
+def _fingerprint(fleet: Fleet, folder: str, digest: Any, seen: tuple[str, ...]) -> None:
+    """Every byte `_write_chart` would write for the chart, fed to `digest`."""
+    if folder in seen:
+        return
+    for rel in fleet.files.glob(f"{folder}/**"):
+        if fleet.exists(rel):
+            digest.update(rel.encode() + b"\0" + fleet.read_bytes(rel) + b"\0")
+    for source in _file_dependencies(fleet, folder).values():
+        _fingerprint(fleet, source, digest, (*seen, folder))
+
+
+def _file_dependencies(fleet: Fleet, folder: str) -> dict[str, str]:
+    """{dependency name: chart folder} of the chart's `file://` dependencies."""
+    meta_path = f"{folder}/Chart.yaml"
+    meta = fleet.values(meta_path) if fleet.exists(meta_path) else None
+    out = {}
+    for dependency in (meta or {}).get("dependencies") or []:
+        repository = str(dependency.get("repository", "")) if isinstance(dependency, dict) else ""
+        if repository.startswith("file://"):
+            out[str(dependency.get("name"))] = posixpath.normpath(
+                posixpath.join(folder, repository[len("file://") :])
+            )
+    return out
+
+
 def _write_chart(fleet: Fleet, folder: str, target: Path, seen: tuple[str, ...]) -> None:
     """The chart's files, with every `file://` dependency copied into its `charts/` as
     `helm dependency build` does (Argo CD runs it before rendering a chart with dependencies)."""
@@ -131,10 +192,5 @@ def _write_chart(fleet: Fleet, folder: str, target: Path, seen: tuple[str, ...])
             path = target / rel[len(folder) + 1 :]
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(fleet.read_bytes(rel))
-    meta_path = f"{folder}/Chart.yaml"
-    meta = fleet.values(meta_path) if fleet.exists(meta_path) else None
-    for dependency in (meta or {}).get("dependencies") or []:
-        repository = str(dependency.get("repository", "")) if isinstance(dependency, dict) else ""
-        if repository.startswith("file://"):
-            source = posixpath.normpath(posixpath.join(folder, repository[len("file://") :]))
-            _write_chart(fleet, source, target / "charts" / str(dependency.get("name")), (*seen, folder))
+    for name, source in _file_dependencies(fleet, folder).items():
+        _write_chart(fleet, source, target / "charts" / name, (*seen, folder))

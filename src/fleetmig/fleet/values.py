@@ -14,13 +14,13 @@ import yaml
 
 from fleetmig.errors import InputError
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
+SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
 
 
 def load_values(text: bytes, rel: str) -> Any:
     """The single document of a values file as plain data (None when empty)."""
     try:
-        docs = [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
+        docs = [doc for doc in yaml.load_all(text, Loader=SAFE_LOADER) if doc is not None]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -11,9 +11,7 @@ and reported as random, not as a regression. A difference passes only when a cod
 from __future__ import annotations
 
 import difflib
-import hashlib
 import io
-import json
 import posixpath
 import tarfile
 import tempfile
@@ -106,9 +104,8 @@ def compare(base: Fleet, head: Fleet) -> RenderReport:
             report.unaffected += 1
             continue
         work.append((label, before, after))
-    cache: dict[str, Any] = {}
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        results = list(pool.map(lambda item: _render_pair(base, head, item, cache), work))
+        results = list(pool.map(lambda item: _render_pair(base, head, item), work))
     for label, outcome in zip((w[0] for w in work), results, strict=True):
         if isinstance(outcome, str):
             report.errors.append(f"{label}: {outcome}")
@@ -120,43 +117,29 @@ def compare(base: Fleet, head: Fleet) -> RenderReport:
 
 
 def _render_pair(
-    base: Fleet, head: Fleet, item: tuple[str, Release | None, Release | None], cache: dict[str, Any]
+    base: Fleet, head: Fleet, item: tuple[str, Release | None, Release | None]
 ) -> tuple[dict[Key, Any], dict[Key, Any], dict[Key, Any]] | str:
     _, before, after = item
     try:
-        was = _objects(base, before, cache, fresh=True) if before else {}
-        again = _objects(base, before, cache, fresh=True) if before else {}
-        now = _objects(head, after, cache, fresh=False) if after else {}
+        was = _objects(base, before, fresh=True) if before else {}
+        again = _objects(base, before, fresh=True) if before else {}
+        now = _objects(head, after, fresh=False) if after else {}
     except RenderFailed as error:
         return f"does not render: {error}"
     return was, again, now
 
 
-def _objects(fleet: Fleet, release: Release, cache: dict[str, Any], *, fresh: bool) -> dict[Key, Any]:
-    key = _cache_key(fleet, release)
-    if not fresh and key in cache:
-        return dict(cache[key])
+def _objects(fleet: Fleet, release: Release, *, fresh: bool) -> dict[Key, Any]:
+    """The release's objects by (group, kind, namespace, name); an unchanged release reuses the
+    base's render (render_release's memo), the base itself is rendered fresh twice for randomness."""
     namespace = namespace_of(fleet, release)
     out: dict[Key, Any] = {}
-    for obj in manifests(render_release(fleet, release)):
+    for obj in manifests(render_release(fleet, release, fresh=fresh)):
         if isinstance(obj, dict):
             group = str(obj.get("apiVersion", "")).rpartition("/")[0]
             meta = obj.get("metadata") or {}
             out[(group, str(obj.get("kind")), str(meta.get("namespace") or namespace), str(meta.get("name")))] = obj
-    cache[key] = out
-    return dict(out)
-
-
-def _cache_key(fleet: Fleet, release: Release) -> str:
-    """Chart content + values + release identity: the same key renders the same (randomness aside)."""
-    digest = hashlib.sha256()
-    chart = release.component.chart_path or ""
-    for rel in fleet.files.glob(f"{chart}/**"):
-        if fleet.exists(rel):
-            digest.update(rel.encode() + b"\0" + fleet.read_bytes(rel))
-    digest.update(json.dumps(fleet.release_values(release), sort_keys=True, default=str).encode())
-    digest.update(f"{release.component.name}\0{namespace_of(fleet, release)}".encode())
-    return digest.hexdigest()
+    return out
 
 
 def _differences(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -16,10 +17,18 @@ def _loader() -> YAML:
     return yaml
 
 
+@lru_cache(maxsize=2048)
+def _documents(text: str) -> tuple[Any, ...]:
+    return tuple(_loader().load_all(text))
+
+
 def load_documents(text: str, path: str) -> list[Any]:
-    """All documents of a stream; syntax errors, tabs and duplicate keys become InputError."""
+    """All documents of a stream; syntax errors, tabs and duplicate keys become InputError.
+
+    Parsed trees are shared between callers that parse the same text (every codemod opens the same
+    files): they are only read, never changed in place; an edit re-parses the new text."""
     try:
-        return list(_loader().load_all(text))
+        return list(_documents(text))
     except MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = err.problem or err.context or "invalid YAML"
