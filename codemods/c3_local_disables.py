@@ -76,12 +76,14 @@ class LocalDisables(Codemod):
                 continue
             name = release.component.name
             try:
-                here = len(manifests(render_release(fleet, release)))
-                elsewhere = self._elsewhere(fleet, release)
+                # The other environments are rendered only when local renders nothing.
+                disabled = name in off or (
+                    not manifests(render_release(fleet, release)) and self._elsewhere(fleet, release) > 0
+                )
             except RenderFailed as error:
                 changeset.manual(release.component.path, None, f"`{name}` does not render with Helm: {error}")
                 continue
-            if name not in off and not (here == 0 and elsewhere > 0):
+            if not disabled:
                 continue
             if name in omitted:
                 changeset.manual(

@@ -76,6 +76,7 @@ def render_chart(
         raise RenderFailed(f"`{chart}` is not a chart (no Chart.yaml)")
     digest = hashlib.blake2b(digest_size=20)
     _fingerprint(fleet, chart, digest, seen=())
+    chart_key = digest.hexdigest()
     digest.update(json.dumps([values, name, namespace], sort_keys=True, default=str).encode())
     key = digest.hexdigest()
     with _MEMO_LOCK:  # verify renders from a thread pool
@@ -83,7 +84,13 @@ def render_chart(
         if cached is not None:
             _MEMO.move_to_end(key)
             return dict(cached)
-    rendered = _render(fleet, chart, values, name, namespace)
+    loaded, lock = _loaded(fleet, chart, chart_key)
+    helm = _helm()
+    try:
+        with lock:
+            rendered: dict[str, str] = loaded.render(values, name=name, namespace=namespace)
+    except helm.HelmError as error:
+        raise RenderFailed(str(error)) from None
     with _MEMO_LOCK:
         _MEMO[key] = rendered
         if len(_MEMO) > _MEMO_SIZE:
@@ -91,20 +98,34 @@ def render_chart(
     return dict(rendered)
 
 
-def _render(fleet: Fleet, chart: str, values: dict[str, Any], name: str, namespace: str) -> dict[str, str]:
+_CHARTS: OrderedDict[str, tuple[Any, threading.Lock]] = OrderedDict()
+_CHARTS_SIZE = 64
+
+
+def _loaded(fleet: Fleet, chart: str, chart_key: str) -> tuple[Any, threading.Lock]:
+    """The chart loaded into Helm once per content: the three environments' releases of a chart,
+    and every codemod that renders it, reuse it (a chart is written to disk and parsed only once)."""
     helm = _helm()
+    with _MEMO_LOCK:
+        entry = _CHARTS.get(chart_key)
+        if entry is not None:
+            _CHARTS.move_to_end(chart_key)
+            return entry
     with _materialized(fleet, chart) as directory:
         try:
             loaded = helm.Chart.load(str(directory))
         except helm.HelmError as error:
             raise RenderFailed(str(error)) from None
-        try:
-            rendered: dict[str, str] = loaded.render(values, name=name, namespace=namespace)
-        except helm.HelmError as error:
-            raise RenderFailed(str(error)) from None
-        finally:
-            loaded.close()
-    return rendered
+    entry = (loaded, threading.Lock())
+    evicted = None
+    with _MEMO_LOCK:
+        _CHARTS[chart_key] = entry
+        if len(_CHARTS) > _CHARTS_SIZE:
+            _, evicted = _CHARTS.popitem(last=False)
+    if evicted is not None:
+        with evicted[1]:  # not while another thread renders it
+            evicted[0].close()
+    return entry
 
 
 def manifests(rendered: dict[str, str]) -> list[Any]:
