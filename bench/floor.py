@@ -29,3 +29,9 @@ def best_of(repeat: int, work: Callable[[], object]) -> float:
         work()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+if __name__ == "__main__":
+    import sys
+
+    floor(Path(sys.argv[1]))
