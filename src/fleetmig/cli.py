@@ -21,7 +21,7 @@ from fleetmig.bot.repos import shard as shard_repos
 from fleetmig.bot.run import BotOptions, parse_phases, run_all
 from fleetmig.check import rules as check_rules
 from fleetmig.check.run import check as run_check
-from fleetmig.engine import registry, runner
+from fleetmig.engine import journal, registry, runner
 from fleetmig.engine.diff import records, unified_all
 from fleetmig.engine.phases import PHASES
 from fleetmig.engine.writer import undo
@@ -430,6 +430,9 @@ def schema() -> None:
 def _fleet(repo: Path) -> Fleet:
     global _repo
     _repo = repo
+    recovered = journal.recover(repo)
+    if recovered is not None:
+        err.print(f"fleetmig: {recovered}; the fleet is whole again")
     return Fleet.open(repo)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import git
 
-from fleetmig.engine import runner
+from fleetmig.engine import journal, runner
 from fleetmig.engine.codemod import Codemod
 from fleetmig.engine.runner import CodemodRun, RunResult
 from fleetmig.fleet.model import Fleet
@@ -93,6 +93,7 @@ def generate(
     What the phase adds can give earlier phases' codemods new work (a phase-E wrapper chart needs the
     phase-A schema): those follow-ups are committed on this branch too, until nothing is left."""
     root = Path(repo.working_tree_dir or ".")
+    journal.recover(root)  # a previous bot run killed mid-write; the checkout below resets the tree anyway
     repo.git.checkout("--detach", "--force", "--quiet", parent)
     repo.git.clean("-ffdx", "--quiet")
     generated = Generated(parent, parent)

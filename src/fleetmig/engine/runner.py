@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from fleetmig.engine import registry
+from fleetmig.engine import journal, registry
 from fleetmig.engine.changeset import Changeset, FileChange, Finding
 from fleetmig.engine.codemod import Codemod
 from fleetmig.engine.gitstate import dirty_paths
@@ -136,7 +136,15 @@ def guard_idempotency(result: RunResult) -> None:
 
 
 def apply(fleet: Fleet, codemods: Sequence[type[Codemod]], *, write: bool, allow_dirty: bool) -> RunResult:
-    """Prepare every change, prove idempotency, then (when `write`) replace files atomically."""
+    """Prepare every change, prove idempotency, then (when `write`) replace files atomically.
+    A writing run holds the fleet's lock from the first read to the last write."""
+    if not write:
+        return _apply(fleet, codemods, write=False, allow_dirty=allow_dirty)
+    with journal.locked(fleet.root):
+        return _apply(fleet, codemods, write=True, allow_dirty=allow_dirty)
+
+
+def _apply(fleet: Fleet, codemods: Sequence[type[Codemod]], *, write: bool, allow_dirty: bool) -> RunResult:
     result = simulate(fleet, codemods)
     guard_idempotency(result)
     if not write or not result.pending:

@@ -1,41 +1,69 @@
-"""Write a whole run's changes so that an error before the first rename leaves every file as it was."""
+"""Write a whole run's changes all-or-nothing, through the journal (engine/journal.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import stat
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from fleetmig.engine import journal
 from fleetmig.engine.changeset import FileChange
 from fleetmig.errors import InputError
 
 
 def write_atomically(root: Path, changes: Sequence[FileChange]) -> None:
-    """Stage every new content in a temp file beside its target, then rename them all into place."""
-    staged: list[tuple[Path, Path]] = []
-    removals: list[Path] = []
-    try:
-        for change in changes:
-            if change.kind == "delete":
-                removals.append(_inside(root, change.path))
-                continue
-            target = _inside(root, change.new_path if change.kind == "move" else change.path)
-            assert change.after is not None
-            staged.append((_stage(target, change.after, _inside(root, change.path)), target))
-            if change.kind == "move":
-                removals.append(_inside(root, change.path))
-    except BaseException:
-        for temp, _ in staged:
-            temp.unlink(missing_ok=True)
-        raise
-    for temp, target in staged:
-        os.replace(temp, target)
-    for path in removals:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+    """All of `changes` or none of them, even if the process dies midway (see engine/journal.py):
+    stage every new content in a temp file beside its target, then rename them all into place."""
+    run = f"{os.getpid()}-{secrets.token_hex(4)}"
+    # The final state of every path the run touches (several codemods may change one file).
+    final: dict[Path, tuple[bytes | None, Path]] = {}
+    for change in changes:
+        source = _inside(root, change.path)
+        if change.kind == "delete":
+            final[source] = (None, source)
+            continue
+        assert change.after is not None
+        if change.kind == "move":
+            final[source] = (None, source)
+            target = _inside(root, change.new_path)
+            final[target] = (change.after, source)
+        else:
+            final[source] = (change.after, final.get(source, (None, source))[1])
+    staged = [
+        (target.parent / f".{target.name}.{run}.fleetmig", target)
+        for target, (content, _) in final.items()
+        if content is not None
+    ]
+    removals = [target for target, (content, _) in final.items() if content is None]
+    contents = [content for content, _ in final.values() if content is not None]
+    modes = [mode_from for content, mode_from in final.values() if content is not None]
+    with journal.locked(root):
+        log = journal.Journal(root)
+        made = journal.missing_folders([target for _, target in staged])
+        log.record("staging", staged, removals, made)
+        try:
+            for (temp, _), content, mode_from in zip(staged, contents, modes, strict=True):
+                _stage(temp, content, mode_from)
+                log.tick()
+            log.record("committing", staged, removals, made)
+        except BaseException:
+            for temp, _ in staged:
+                temp.unlink(missing_ok=True)
+            journal.remove_made(made)
+            log.clear()
+            raise
+        with journal.uninterruptible():
+            for temp, target in staged:
+                os.replace(temp, target)
+                log.tick()
+            for path in removals:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                log.tick()
+            log.clear()
 
 
 def _inside(root: Path, rel: str | None) -> Path:
@@ -47,20 +75,19 @@ def _inside(root: Path, rel: str | None) -> Path:
     return root / rel
 
 
-def _stage(target: Path, content: bytes, mode_from: Path) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".fleetmig", dir=target.parent)
+def _stage(temp: Path, content: bytes, mode_from: Path) -> None:
+    temp.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
         with contextlib.suppress(FileNotFoundError):
-            os.chmod(name, stat.S_IMODE(mode_from.stat().st_mode))
+            os.chmod(temp, stat.S_IMODE(mode_from.stat().st_mode))
     except BaseException:
-        Path(name).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
-    return Path(name)
 
 
 def undo(root: Path, changes: Sequence[FileChange]) -> None:
