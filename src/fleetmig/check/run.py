@@ -105,7 +105,12 @@ def _symlinks(fleet: Fleet) -> list[Violation]:
         target = fleet.files.link_target(rel) if rel.startswith(roots) else None
         if target is None:
             continue
-        resolved = (fleet.root / rel).resolve()
+        try:
+            resolved = (fleet.root / rel).resolve()
+        except (RuntimeError, OSError):  # Python reports a symlink loop as RuntimeError
+            message = f"{BY_ID['symlinked-descriptor'].message}: is a loop"
+            out.append(Violation("symlinked-descriptor", rel, None, message))
+            continue
         if not resolved.is_relative_to(fleet.root):
             detail = f"points outside the repository ({target})"
         elif not resolved.exists():

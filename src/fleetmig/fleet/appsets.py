@@ -96,6 +96,9 @@ def _kustomize(fleet: Fleet, overlay: str) -> list[Any]:
         digest.update(rel.encode() + b"\0" + data + b"\0")
     key = digest.hexdigest()
     if key not in _BUILDS:  # every codemod and every cluster type asks again for the same inputs
+        for rel, data in inputs.items():  # kustomize would name only the file's base name
+            if rel.endswith((".yaml", ".yml")):
+                _load_all(data, rel)
         _BUILDS[key] = _build(kubectl, overlay, inputs)
     return copy.deepcopy(_BUILDS[key])
 
@@ -124,6 +127,8 @@ def _load_all(text: bytes, rel: str) -> list[Any]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         raise InputError(f"invalid YAML: {exc.problem}", rel, mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"invalid YAML: {exc}", rel) from None
 
 
 def _from_documents(docs: list[Any], source: str) -> list[AppSet]:

@@ -161,11 +161,23 @@ class Fleet:
     def components_under(self, root: str) -> tuple[Component, ...]:
         """Descriptors under `root` that can be read (a broken symlink is phase B's finding)."""
         prefix = root.rstrip("/") + "/"
-        return tuple(
-            parse_component(rel, self.values(rel), root)
-            for rel in self.files.glob(prefix + "**/component.yaml")
-            if self.exists(rel)
-        )
+        components: dict[str, Component] = {}
+        for rel in self.files.glob(prefix + "**/component.yaml"):
+            if not self.exists(rel):
+                continue
+            component = parse_component(rel, self.values(rel), root)
+            first = components.setdefault(component.name, component)
+            if first is not component:
+                line = next(
+                    (n for n, text in enumerate(self.read_bytes(rel).splitlines(), 1) if text.startswith(b"name:")), 1
+                )
+                raise InputError(
+                    f"component `{component.name}` is also defined by {first.path}: Argo CD would generate "
+                    "two Applications with one name and fail the whole ApplicationSet",
+                    rel,
+                    line,
+                )
+        return tuple(components.values())
 
     @cached_property
     def releases(self) -> tuple[Release, ...]:

@@ -197,9 +197,7 @@ def _file_dependencies(fleet: Fleet, folder: str) -> dict[str, str]:
     for dependency in (meta or {}).get("dependencies") or []:
         repository = str(dependency.get("repository", "")) if isinstance(dependency, dict) else ""
         if repository.startswith("file://"):
-            out[str(dependency.get("name"))] = posixpath.normpath(
-                posixpath.join(folder, repository[len("file://") :])
-            )
+            out[str(dependency.get("name"))] = posixpath.normpath(posixpath.join(folder, repository[len("file://") :]))
     return out
 
 

@@ -17,19 +17,57 @@ from fleetmig.errors import InputError
 SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
 
 
+class _UniqueKeys(SAFE_LOADER):  # type: ignore[misc]
+    """Refuses duplicate keys, as the format-preserving editor does: Helm would silently keep the
+    last one, and fleetmig must not read a file differently from how it edits it."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<:` keys may be overridden by explicit ones, that is what they are for
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (str, int, float, bool)) or key is None:
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"found duplicate key {key!r}", key_node.start_mark
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+
 def load_values(text: bytes, rel: str) -> Any:
     """The single document of a values file as plain data (None when empty)."""
     try:
-        docs = [doc for doc in yaml.load_all(text, Loader=SAFE_LOADER) if doc is not None]
+        docs = [doc for doc in yaml.load_all(text, Loader=_UniqueKeys) if doc is not None]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         raise InputError(f"invalid YAML: {exc.problem or exc}", rel, line) from None
     except yaml.YAMLError as exc:
         raise InputError(f"invalid YAML: {exc}", rel) from None
+    except RecursionError:
+        raise InputError("nested too deeply to read", rel) from None
     if len(docs) > 1:
         raise InputError("a values file must hold one YAML document; Helm reads only the first", rel)
+    if docs and _deeper_than(docs[0], MAX_DEPTH):
+        raise InputError(f"nested deeper than {MAX_DEPTH} levels; no chart reads values that deep", rel)
     return docs[0] if docs else None
+
+
+MAX_DEPTH = 256
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Iteratively (the point is to refuse what would exhaust Python's recursion later)."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def coalesce(layers: Iterable[Mapping[str, Any] | None]) -> dict[str, Any]:

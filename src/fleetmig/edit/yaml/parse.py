@@ -37,6 +37,8 @@ def load_documents(text: str, path: str) -> list[Any]:
         return _raise_at(problem, path, mark.line + 1, mark.column + 1)
     except YAMLError as err:
         raise InputError(f"invalid YAML: {err}", path) from None
+    except RecursionError:
+        raise InputError("nested too deeply to read", path) from None
 
 
 def _raise_at(problem: str, path: str, line: int, column: int) -> list[Any]:
