@@ -44,6 +44,7 @@ from fleetmig.report import verify as verify_report
 from fleetmig.report import waves as waves_report
 from fleetmig.report.diff import print_diff
 from fleetmig.report.plan import as_json, as_markdown, print_table
+from fleetmig.report.redact import RedactingStream, fleet_secrets
 from fleetmig.verify import waves
 from fleetmig.verify.run import verify as run_verify
 
@@ -433,7 +434,11 @@ def _fleet(repo: Path) -> Fleet:
     recovered = journal.recover(repo)
     if recovered is not None:
         err.print(f"fleetmig: {recovered}; the fleet is whole again")
-    return Fleet.open(repo)
+    fleet = Fleet.open(repo)
+    literals = fleet_secrets(fleet)
+    sys.stdout = RedactingStream(_STREAMS[0], literals)
+    sys.stderr = RedactingStream(_STREAMS[1], literals)
+    return fleet
 
 
 def _located(error: FleetmigError) -> str:
@@ -444,7 +449,22 @@ def _located(error: FleetmigError) -> str:
     return str(error)
 
 
+_STREAMS = (sys.stdout, sys.stderr)
+
+
 def main() -> None:
+    global _STREAMS
+    _STREAMS = (sys.stdout, sys.stderr)
+    try:
+        _main()
+    finally:  # the redacting streams _fleet installed hold the last partial line
+        for stream in (sys.stdout, sys.stderr):
+            if isinstance(stream, RedactingStream):
+                stream.flush()
+        sys.stdout, sys.stderr = _STREAMS
+
+
+def _main() -> None:
     try:
         app()
     except FleetmigError as error:

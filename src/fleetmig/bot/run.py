@@ -24,7 +24,9 @@ from fleetmig.bot.repos import RepoSpec
 from fleetmig.engine import registry
 from fleetmig.engine.phases import PHASES
 from fleetmig.errors import FleetmigError, InputError
+from fleetmig.fleet.model import Fleet
 from fleetmig.report import verify as verify_report
+from fleetmig.report.redact import fleet_secrets, redact_text
 from fleetmig.verify.run import verify
 
 
@@ -232,5 +234,5 @@ class _Stack:
             verify_markdown=evidence,
             checklist=checklist,
         )
-        prbody.write_if_changed(path, body)
+        prbody.write_if_changed(path, redact_text(body, fleet_secrets(Fleet.open(self.root))))
         return verified
