@@ -100,7 +100,8 @@ def test_private_key_blocks_and_block_scalars_are_redacted_in_diffs() -> None:
         "     <redacted>\n   caBundle: abc\n+  password: |\n+    <redacted>\n   user: me\n"
     )
     pem = "ca: |\n  -----BEGIN PRIVATE KEY-----\n  MIIEvQIBADANBgkq\n  -----END PRIVATE KEY-----\nname: x\n"
-    assert redact_text(pem) == "ca: |\n  -----BEGIN PRIVATE KEY-----\n  <redacted>\n  -----END PRIVATE KEY-----\nname: x\n"
+    redacted = "ca: |\n  -----BEGIN PRIVATE KEY-----\n  <redacted>\n  -----END PRIVATE KEY-----\nname: x\n"
+    assert redact_text(pem) == redacted
 
 
 def test_names_under_a_bare_key_stay_readable() -> None:
