@@ -41,6 +41,7 @@ class CodemodRun:
 class RunResult:
     runs: list[CodemodRun] = field(default_factory=list)
     final: Fleet | None = None
+    settled: bool = False  # a whole pass over the final state changed nothing
 
     @property
     def changes(self) -> list[FileChange]:
@@ -70,8 +71,9 @@ def simulate(fleet: Fleet, codemods: Sequence[type[Codemod]]) -> RunResult:
         if changeset:
             view = view.with_contents(changeset.contents())
         result.runs.append(CodemodRun(cls, changeset, view))
+    result.settled = not result.changes
     for _ in range(MAX_PASSES - 1):
-        if not result.changes:
+        if result.settled:
             break
         changed = False
         for run in result.runs:
@@ -84,8 +86,7 @@ def simulate(fleet: Fleet, codemods: Sequence[type[Codemod]]) -> RunResult:
                 run.changeset.findings = again.findings
                 run.after = view
                 changed = True
-        if not changed:
-            break
+        result.settled = not changed
     result.final = view
     return result
 
@@ -120,8 +121,10 @@ def _blocked(cls: type[Codemod], unmet: list[str]) -> Changeset:
 
 
 def guard_idempotency(result: RunResult) -> None:
-    """Each codemod that changed something must find nothing left to do on its own output. (A later
-    codemod may give it new work, e.g. a wrapper chart for the schema codemod: that is the next run's.)"""
+    """Each codemod that changed something must find nothing left to do on its own output. A run
+    that settled has already shown more: every codemod found nothing left on the final state."""
+    if result.settled:
+        return
     for run in result.runs:
         if not run.changeset:
             continue
