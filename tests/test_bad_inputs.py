@@ -1,5 +1,5 @@
 """Issue 15: every case of the bad-input corpus (tests/bad_inputs/cases.py) through `plan`, `apply`,
-`check` and `verify`: each succeeds or exits 2 naming the file (and line), never a traceback or a
+`check` and `verify`: each succeeds or exits 2 naming the file and line, never a traceback or a
 hang, and a command that fails (or only reads) leaves every byte of the tree as it was."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import shutil
 import signal
 import sys
@@ -97,9 +98,8 @@ def test_bad_input(case: Case, base: Path, tmp_path: Path) -> None:
             assert "Traceback" not in err and "internal error" not in err, f"{command}: {err}"
             assert code in (0, 1, 2), f"{command} exited {code}: {err}"
             if code == 2:
-                assert case.names in err, f"{command} does not name {case.names}: {err}"
-                if case.line is not None:
-                    assert f"{case.names}:{case.line}" in err, f"{command}: {err}"
+                where = re.escape(case.names) + (f":{case.line}" if case.line is not None else r":\d+")
+                assert re.search(where, err), f"{command} does not name {case.names} and a line: {err}"
             if command != "apply" or code == 2:
                 assert tree_state(root) == before, f"{command} changed the tree"
             if command == "plan" and case.ok:

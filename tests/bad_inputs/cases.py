@@ -192,7 +192,7 @@ CASES: list[Case] = [
     Case(
         "duplicate-component-names",
         _edit(LOCAL_DESCRIPTOR.replace("www-ameide", "graph"), "name: apps-graph", "name: apps-www-ameide"),
-        "environments/local/components/apps/graph/component.yaml",
+        LOCAL_DESCRIPTOR,  # named with its line; the first definition is named in the message
     ),
     Case("template-unbalanced-braces", _append(TEMPLATE, "  extra: {{ .Values.oops\n"), TEMPLATE),
     Case("template-undecodable", _transform(TEMPLATE, lambda b: b + b"# caf\xe9\n"), TEMPLATE),

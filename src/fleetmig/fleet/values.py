@@ -44,14 +44,18 @@ def load_values(text: bytes, rel: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         raise InputError(f"invalid YAML: {exc.problem or exc}", rel, line) from None
+    except yaml.reader.ReaderError as exc:  # undecodable bytes, control characters
+        line = text[: exc.position].count(b"\n") + 1 if isinstance(exc.position, int) else None
+        raise InputError(f"invalid YAML: {exc.reason} (character {exc.character!r})", rel, line) from None
     except yaml.YAMLError as exc:
         raise InputError(f"invalid YAML: {exc}", rel) from None
     except RecursionError:
-        raise InputError("nested too deeply to read", rel) from None
+        raise InputError("nested too deeply to read", rel, 1) from None
     if len(docs) > 1:
-        raise InputError("a values file must hold one YAML document; Helm reads only the first", rel)
+        second = next((n for n, line in enumerate(text.splitlines(), 1) if line.startswith(b"---") and n > 1), None)
+        raise InputError("a values file must hold one YAML document; Helm reads only the first", rel, second)
     if docs and _deeper_than(docs[0], MAX_DEPTH):
-        raise InputError(f"nested deeper than {MAX_DEPTH} levels; no chart reads values that deep", rel)
+        raise InputError(f"nested deeper than {MAX_DEPTH} levels; no chart reads values that deep", rel, 1)
     return docs[0] if docs else None
 
 
