@@ -213,8 +213,11 @@ class DiffCustomisations(Codemod):
         respect: set[str],
         changeset: Changeset,
     ) -> None:
+        data: Any = fleet.values(component.path) or {}
+        scoped = bool(data.get("ignoreDifferences")) and len(remove) < len(data.get("ignoreDifferences") or [])
+        if not remove and not (scoped and (reasons.get(component.name) or component.name in respect)):
+            return  # nothing this descriptor could need: no editor (a ruamel parse) for it
         editor = fleet.yaml(component.path)
-        data: Any = editor.data() or {}
         notes = []
         try:
             ignores = data.get("ignoreDifferences") or []

@@ -25,19 +25,24 @@ class FileView:
         self.root = root
         self._overlay: dict[str, bytes | None] = dict(overlay or {})
         self._disk_cache: dict[str, bytes] = {}
+        self._disk_files: dict[str, bool] = {}  # is_file() answers: the disk does not change during a run
         self._listing: list[str] | None = None
         self._files: list[str] | None = None  # listing with the overlay applied
 
     def with_contents(self, contents: Mapping[str, bytes | None]) -> FileView:
         view = FileView(self.root, {**self._overlay, **contents})
         view._disk_cache = self._disk_cache  # the disk does not change during a run
+        view._disk_files = self._disk_files
         view._listing = self._listing
         return view
 
     def exists(self, rel: str) -> bool:
         if rel in self._overlay:
             return self._overlay[rel] is not None
-        return (self.root / rel).is_file()
+        known = self._disk_files.get(rel)
+        if known is None:
+            known = self._disk_files[rel] = (self.root / rel).is_file()
+        return known
 
     def is_dir(self, rel: str) -> bool:
         return rel not in self._overlay and (self.root / rel).is_dir()
