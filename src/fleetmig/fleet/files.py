@@ -10,6 +10,7 @@ import bisect
 import os
 import re
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from fleetmig.errors import InputError
@@ -34,6 +35,16 @@ class FileView:
         view._disk_cache = self._disk_cache  # the disk does not change during a run
         view._disk_files = self._disk_files
         view._listing = self._listing
+        if self._files is not None:  # a few files changed: the listing is patched, not rebuilt
+            names = self._files.copy()
+            for rel, content in contents.items():
+                index = bisect.bisect_left(names, rel)
+                present = index < len(names) and names[index] == rel
+                if content is None and present:
+                    del names[index]
+                elif content is not None and not present:
+                    names.insert(index, rel)
+            view._files = names
         return view
 
     def exists(self, rel: str) -> bool:
@@ -114,6 +125,7 @@ def _walk(root: Path) -> Iterator[str]:
             yield str(base / name) if str(base) != "." else name
 
 
+@lru_cache(maxsize=4096)
 def _glob_regex(pattern: str) -> re.Pattern[str]:
     out = []
     segments = pattern.split("/")

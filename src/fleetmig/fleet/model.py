@@ -42,6 +42,9 @@ class GlobalsLayer:
     cluster_type: str | None  # the cluster type every release reading this file runs on, if one
 
 
+_SHAPE = ("cluster_entries", "cluster_types", "environments", "releases")  # cached properties
+
+
 class Fleet:
     """A fleet repository: read-only for codemods, which return Changesets instead of writing."""
 
@@ -63,6 +66,20 @@ class Fleet:
         view = Fleet(self.root, self.policy, self.files.with_contents(contents))
         # Files the change leaves alone keep their parsed data: a run parses each content once.
         view._plain = {rel: data for rel, data in self._plain.items() if rel not in contents}
+        # So does the fleet's shape (releases, environments, cluster types) when the change neither
+        # touches a descriptor or cluster config nor creates or deletes a file: codemods derive a
+        # view per chart or release they check, and recomputing it each time is quadratic.
+        layout = self.policy.layout
+        shaping = tuple(
+            root.rstrip("/") + "/"
+            for root in (layout.shared_components, layout.local_components, layout.cluster_configs)
+        )
+        if not any(
+            rel.startswith(shaping) or (content is None) == self.files.exists(rel) for rel, content in contents.items()
+        ):
+            for name in _SHAPE:
+                if name in self.__dict__:
+                    view.__dict__[name] = self.__dict__[name]
         return view
 
     # -------------------------------------------------------------- files
