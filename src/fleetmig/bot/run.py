@@ -125,7 +125,7 @@ def run_repo(spec: RepoSpec, options: BotOptions) -> RepoRun:
         for phase in options.phases:
             current = phase
             run.outcomes.append(stack.phase(phase))
-    except (FleetmigError, git.GitCommandError, OSError) as error:
+    except Exception as error:  # one repository's failure (even a fleetmig bug) never stops the others
         run.outcomes.append(Outcome(spec.name, current, "failed", message=_describe(error)))
     return run
 
@@ -133,7 +133,9 @@ def run_repo(spec: RepoSpec, options: BotOptions) -> RepoRun:
 def _describe(error: Exception) -> str:
     if isinstance(error, git.GitCommandError):
         return f"git {error.command[1] if len(error.command) > 1 else ''} failed: {str(error.stderr).strip()}"
-    return str(error)
+    if isinstance(error, (FleetmigError, OSError)):
+        return str(error)
+    return f"internal error ({type(error).__name__}: {error}); please report it"
 
 
 def _to_run(count: int) -> str:
