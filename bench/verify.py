@@ -18,6 +18,7 @@ from pathlib import Path
 import helm_python
 
 from fleetmig.engine import registry, runner
+from fleetmig.fleet import render
 from fleetmig.fleet.demo import write_demo
 from fleetmig.fleet.model import Fleet
 from fleetmig.verify.run import verify
@@ -53,6 +54,7 @@ def main() -> None:
         runs = []
         report = None
         for _ in range(args.repeat):
+            render.forget()  # every repetition renders, as a fresh `fleetmig verify` would
             start = time.perf_counter()
             report = verify(root, base.strip(), check_waves=False, schemas=False)
             runs.append(time.perf_counter() - start)

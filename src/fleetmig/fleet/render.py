@@ -102,6 +102,17 @@ _CHARTS: OrderedDict[str, tuple[Any, threading.Lock]] = OrderedDict()
 _CHARTS_SIZE = 64
 
 
+def forget() -> None:
+    """Drop the shared renders and loaded charts (a benchmark that must render every time)."""
+    with _MEMO_LOCK:
+        _MEMO.clear()
+        charts = list(_CHARTS.values())
+        _CHARTS.clear()
+    for chart, lock in charts:
+        with lock:
+            chart.close()
+
+
 def _loaded(fleet: Fleet, chart: str, chart_key: str) -> tuple[Any, threading.Lock]:
     """The chart loaded into Helm once per content: the three environments' releases of a chart,
     and every codemod that renders it, reuse it (a chart is written to disk and parsed only once)."""
