@@ -70,6 +70,11 @@ class PlanFormat(str, Enum):
     markdown = "markdown"
 
 
+class BotFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
 class ApplyFormat(str, Enum):
     diff = "diff"
     json = "json"
@@ -254,7 +259,7 @@ class CheckFormat(str, Enum):
     sarif = "sarif"
 
 
-check_app = typer.Typer(help="Check the fleet against its policy; exit 1 on any problem.")
+check_app = typer.Typer()  # its help is the callback's docstring
 app.add_typer(check_app, name="check")
 
 CHECK_OUTPUT = {
@@ -354,7 +359,7 @@ def bot_run(
     verify_evidence: Annotated[
         bool, typer.Option("--verify/--no-verify", help="Put `fleetmig verify` evidence in each PR body.")
     ] = True,
-    format: Annotated[PlanFormat, typer.Option("--format", help="table or json.")] = PlanFormat.table,
+    format: Annotated[BotFormat, typer.Option("--format", help="Output format.")] = BotFormat.table,
 ) -> None:
     """Regenerate each repository's phase branches from the base; exit 1 when a repository failed."""
     try:
@@ -370,7 +375,7 @@ def bot_run(
     with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
         task = progress.add_task("migrating", total=len(specs))
         runs = run_all(specs, options, jobs, on_done=lambda run: progress.advance(task))
-    if format is PlanFormat.json:
+    if format is BotFormat.json:
         sys.stdout.write(bot_report.as_json(runs))
     else:
         bot_report.print_table(out, runs)
