@@ -115,6 +115,8 @@ class BootstrapJobs(Codemod):
             for rel in template_files(fleet, chart):
                 text = fleet.read_bytes(rel).decode("utf-8", errors="replace")
                 if not re.search(r"^\s*kind:\s*Job\s*$", text, re.MULTILINE):
+                    if f'include "{LIBRARY}.job"' in text:  # already on the library: the script is still here
+                        _report_runtime_installs(rel, text.split("\n"), changeset)
                     continue
                 after, rel_notes, moved = self._job(fleet, chart, rel, text, changeset)
                 if after != text:
@@ -158,11 +160,7 @@ class BootstrapJobs(Codemod):
         if not hooked:
             return text, [], False
         notes: list[str] = []
-        for number, line in enumerate(lines, start=1):
-            if RUNTIME_INSTALL.search(line):
-                changeset.manual(
-                    rel, number, "installs packages at run time (lint L17); use a toolbox image that has them"
-                )
+        _report_runtime_installs(rel, lines, changeset)
         lines = _normalised(job, notes)
         lines = _bounded_waits(lines, notes)
         result = "\n".join(lines)
@@ -307,6 +305,12 @@ def _normalised(job: _Job, notes: list[str]) -> list[str]:
     return out
 
 
+def _report_runtime_installs(rel: str, lines: list[str], changeset: Changeset) -> None:
+    for number, line in enumerate(lines, start=1):
+        if RUNTIME_INSTALL.search(line):
+            changeset.manual(rel, number, "installs packages at run time (lint L17); use a toolbox image that has them")
+
+
 def _bounded_waits(lines: list[str], notes: list[str]) -> list[str]:
     """`until COND; do … done` gives up after WAIT seconds (a guard line inside the loop)."""
     out: list[str] = []
@@ -386,16 +390,13 @@ def _migrated(lines: list[str], chart: Chart, rel: str) -> str | None:
     define = f"{chart.path.rsplit('/', 1)[-1]}.{base}.container"
     arguments = " ".join(f'"{k}" {v}' for k, v in fields.items())
     preamble = lines[: job.start]
-    return "\n".join(
-        [
-            *preamble,
-            f'{{{{- define "{define}" -}}}}',
-            *block,
-            "{{- end }}",
-            f'{{{{- include "{LIBRARY}.job" (dict "root" . {arguments} "container" (include "{define}" .)) }}}}',
-            *lines[job.end :],
-        ]
-    ) + ("" if lines[job.end :] and lines[-1] == "" else "\n")
+    defined = [f'{{{{- define "{define}" -}}}}', *block, "{{- end }}"]
+    include = f'{{{{- include "{LIBRARY}.job" (dict "root" . {arguments} "container" (include "{define}" .)) }}}}'
+    # A `define` must be top-level: when the Job sits inside an action (c1's `if .Values.enabled`
+    # gate), the define goes above it and only the include stays inside.
+    hoisted = any("{{" in line for line in preamble)
+    ordered = [*defined, *preamble] if hoisted else [*preamble, *defined]
+    return "\n".join([*ordered, include, *lines[job.end :]]) + ("" if lines[job.end :] and lines[-1] == "" else "\n")
 
 
 def _expression(value: str) -> str:

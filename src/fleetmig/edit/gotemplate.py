@@ -162,8 +162,19 @@ _OPENERS = frozenset({"if", "with", "range", "define", "block"})
 
 
 def wrapping_if(text: str) -> Gate | None:
-    """The `if` that wraps all of `text`, if one does (TemplateSyntaxError when unbalanced)."""
+    """The `if` that wraps all of `text`, if one does (TemplateSyntaxError when unbalanced).
+    Leading `define … end` blocks render nothing and may stand before it (a `define` cannot stand
+    inside an `if`)."""
     found = actions(text)
+    outside_before = ""
+    cursor = 0
+    while found and found[0].body.split()[:1] == ["define"]:
+        closing = _closing(found)
+        if closing is None:
+            return None
+        outside_before += text[cursor : found[0].open]
+        cursor = found[closing].close
+        found = found[closing + 1 :]
     if not found or found[0].body.split()[:1] != ["if"] or found[-1].body.split() != ["end"]:
         return None
     depth = 0
@@ -175,11 +186,26 @@ def wrapping_if(text: str) -> Gate | None:
             depth -= 1
             if depth == 0 and index != len(found) - 1:
                 return None  # the first `if` closes before the end of the file
-    outside = _without_comments(text[: found[0].open]) + _without_comments(text[found[-1].close :])
+    outside_before += text[cursor : found[0].open]
+    outside = _without_comments(outside_before) + _without_comments(text[found[-1].close :])
     if outside.strip():
         return None
     condition = found[0].body.strip()[len("if") :].strip()
     return Gate(condition, (found[0].open, found[0].close), (found[-1].open, found[-1].close))
+
+
+def _closing(found: list[_Action]) -> int | None:
+    """Index of the `end` that closes the block `found[0]` opens."""
+    depth = 0
+    for index, action in enumerate(found):
+        word = action.body.split()[:1]
+        if word and word[0] in _OPENERS:
+            depth += 1
+        elif word == ["end"]:
+            depth -= 1
+            if depth == 0:
+                return index
+    return None
 
 
 def _without_comments(text: str) -> str:
