@@ -178,6 +178,20 @@ def _vendored_edit(root: Path) -> None:
     path.write_text(path.read_text().replace("replicaCount: 1", "replicaCount: 2", 1))
 
 
+def _vendored_direct(root: Path) -> None:
+    """A new component deploying the vendored chart directly; its wrapper folder is taken, so e1 can
+    only report it, and the guard must still flag it."""
+    source = root / "environments/_shared/components/cluster/operators/cloudnative-pg/component.yaml"
+    text = source.read_text().replace("name: cloudnative-pg", "name: cloudnative-pg-canary")
+    text = text.split("ignoreDifferences:")[0]  # a second copy of its scoped ignore would be phase G's
+    text = text.replace(
+        "path: sources/charts/platform/cloudnative-pg", f"path: {THIRD_PARTY}/cnpg/cloudnative-pg/0.26.1"
+    )
+    target = root / "environments/_shared/components/cluster/operators/cloudnative-pg-canary/component.yaml"
+    target.parent.mkdir()
+    target.write_text(text)
+
+
 def _component_ignore(root: Path) -> None:
     path = root / "environments/_shared/components/observability/otel-collector/component.yaml"
     path.write_text(
@@ -199,6 +213,7 @@ def _component_ignore(root: Path) -> None:
         (_ungated_template, "missing-enabled-gate", "sources/charts/apps/www-ameide/templates/configmap.yaml"),
         (_vendored_edit, "vendored-tree-changed", CNPG_VALUES),
         (_component_ignore, "generic-ignore-outside-argocd-cm", None),
+        (_vendored_direct, "vendored-chart-deployed", None),
     ],
     ids=lambda value: getattr(value, "__name__", None) and value.__name__.strip("_"),
 )

@@ -19,7 +19,9 @@ class Rule:
     message: str
     fix: str  # the codemod that fixes it (or what to do)
     codemods: tuple[str, ...] = ()  # violations are these codemods' pending changes …
-    findings: tuple[str, ...] = ()  # … and their manual findings whose message contains one of these
+    # … and their manual findings whose message contains one of these: what the codemod could not fix
+    # automatically is still a violation.
+    findings: tuple[str, ...] = ()
     pending: bool = True
     doc: str = ""
 
@@ -71,6 +73,7 @@ RULES: tuple[Rule, ...] = (
         "a goTemplate ApplicationSet lacks missingkey=error",
         "`fleetmig apply b3-strict-templating`",
         codemods=("b3-strict-templating",),
+        findings=("not changed:",),
         doc="Without it a missing key renders `<no value>` into an Application instead of failing (lint L8).",
     ),
     Rule(
@@ -95,6 +98,7 @@ RULES: tuple[Rule, ...] = (
         "an owned or wrapper chart has no `enabled` switch",
         "`fleetmig apply c1-enabled-gate`",
         codemods=("c1-enabled-gate",),
+        findings=("not gated", "not changed:", "is not a boolean here", "is not a mapping at the top level"),
         doc="Every workload we own or wrap supports enabled: true|false (lint L15).",
     ),
     Rule(
@@ -103,6 +107,7 @@ RULES: tuple[Rule, ...] = (
         "a component is switched off by emptying its values instead of `enabled: false`",
         "`fleetmig apply c3-local-disables`",
         codemods=("c3-local-disables",),
+        findings=("still renders objects with enabled: false", "without an `enabled` switch", "not changed:"),
         doc="Emptied manifests make Argo CD prune and hide the decision (plan 519 Phase C).",
     ),
     Rule(
@@ -120,6 +125,7 @@ RULES: tuple[Rule, ...] = (
         "an ignoreDifferences hides a Secret's payload",
         "`fleetmig apply d2-secret-ignores`, or migrate the Secret first",
         codemods=("d2-secret-ignores",),
+        findings=("not changed:",),
         doc="A payload ignore hides real drift of a stable secret (lint L14).",
     ),
     Rule(
@@ -137,6 +143,7 @@ RULES: tuple[Rule, ...] = (
         "a component deploys a vendored chart directly instead of through a wrapper",
         "`fleetmig apply e1-wrappers`",
         codemods=("e1-wrappers",),
+        findings=("not wrapped", "already holds a chart", "is not `<alias>/<name>/<version>`", "forbids unknown keys"),
         doc="Fleet policy for a vendored chart lives in its wrapper (plan 519 §2 goal 5).",
     ),
     Rule(
@@ -165,6 +172,7 @@ RULES: tuple[Rule, ...] = (
         "a bootstrap Job lacks a deadline, retries, TTL or a BeforeHookCreation delete policy",
         "`fleetmig apply f2-bootstrap-jobs`",
         codemods=("f2-bootstrap-jobs",),
+        findings=("not changed:", "a Job fleetmig cannot locate"),
         doc="Unbounded or immutable hook Jobs stall waves (plan 519 Phase F).",
     ),
     Rule(
@@ -173,6 +181,7 @@ RULES: tuple[Rule, ...] = (
         "a generic ignoreDifferences rule is repeated in components instead of argocd-cm",
         "`fleetmig apply g1-diff-customisations`",
         codemods=("g1-diff-customisations",),
+        findings=("not promoted", "cannot express", "generic ignores stay in the components"),
         doc="Kind-based, controller-owned drift belongs in Argo CD's system config (plan 519 §4.4).",
     ),
 )
