@@ -102,11 +102,13 @@ class ImagePolicy(Codemod):
         for index, (rel, data) in enumerate(layers):
             if index == 0 or not isinstance(data, dict):
                 continue
-            lower = coalesce([d for _, d in layers[:index] if isinstance(d, dict)])
+            lower: dict[str, Any] | None = None
             for path in _image_blocks(data):
                 block = lookup(data, path)
                 if "repository" not in block or "digest" in block or (rel, path) in seen:
                     continue
+                if lower is None:  # merged only for a layer that overrides a repository
+                    lower = coalesce([d for _, d in layers[:index] if isinstance(d, dict)])
                 pinned = lookup(lower, (*path, "digest"))
                 if pinned is MISSING or not pinned or lookup(lower, (*path, "repository")) == block["repository"]:
                     continue

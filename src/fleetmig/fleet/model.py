@@ -66,6 +66,11 @@ class Fleet:
         view = Fleet(self.root, self.policy, self.files.with_contents(contents))
         # Files the change leaves alone keep their parsed data: a run parses each content once.
         view._plain = {rel: data for rel, data in self._plain.items() if rel not in contents}
+        view._release_values = {
+            release: merged
+            for release, merged in self._release_values.items()
+            if not any(rel in contents for rel in _layer_files(release))
+        }
         # So does the fleet's shape (releases, environments, cluster types) when the change neither
         # touches a descriptor or cluster config nor creates or deletes a file: codemods derive a
         # view per chart or release they check, and recomputing it each time is quadratic.
@@ -236,11 +241,7 @@ class Fleet:
         Computed once per fleet view and shared: copy it before changing it."""
         if release in self._release_values:
             return self._release_values[release]
-        layers = []
-        if release.component.chart_path:
-            layers.append(self._mapping(f"{release.component.chart_path}/values.yaml"))
-        layers += [self._mapping(rel) for rel in release.value_files]
-        merged = self._release_values[release] = coalesce(layers)
+        merged = self._release_values[release] = coalesce(self._mapping(rel) for rel in _layer_files(release))
         return merged
 
     def _mapping(self, rel: str) -> dict[str, Any] | None:
@@ -253,6 +254,12 @@ class Fleet:
 
 
 CLUSTER_BAND_VALUES = "cluster"
+
+
+def _layer_files(release: Release) -> tuple[str, ...]:
+    """The files a release's values are merged from: the chart's defaults, then its values files."""
+    chart = release.component.chart_path
+    return (f"{chart}/values.yaml", *release.value_files) if chart else release.value_files
 
 
 def _opt_str(value: Any) -> str | None:

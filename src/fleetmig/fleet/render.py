@@ -15,6 +15,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -140,13 +141,21 @@ def _loaded(fleet: Fleet, chart: str, chart_key: str) -> tuple[Any, threading.Lo
 
 
 def manifests(rendered: dict[str, str]) -> list[Any]:
-    """The Kubernetes objects a render produced (empty documents and NOTES.txt skipped)."""
+    """The Kubernetes objects a render produced (empty documents and NOTES.txt skipped).
+
+    Shared, not copied: callers compare and read them, never change them."""
     out = []
     for template, text in sorted(rendered.items()):
-        if template.endswith(NOTES):
-            continue
-        out += [doc for doc in yaml.load_all(text, Loader=SAFE_LOADER) if doc]
+        if not template.endswith(NOTES):
+            out += _documents(text)
     return out
+
+
+@lru_cache(maxsize=4096)
+def _documents(text: str) -> tuple[Any, ...]:
+    """A template's objects, parsed once per text: the releases of a chart across environments and
+    the before/again/after renders of a proof mostly produce the same text, template by template."""
+    return tuple(doc for doc in yaml.load_all(text, Loader=SAFE_LOADER) if doc)
 
 
 def objects_by_name(fleet: Fleet, release: Release, *, fresh: bool = False) -> dict[tuple[str, str], Any]:
