@@ -37,10 +37,12 @@ def template_files(fleet: Fleet, chart: Chart) -> list[str]:
 def application_charts(fleet: Fleet) -> list[Chart]:
     """Owned charts that are installed as releases: not a subchart in another's `charts/`, not a library."""
     owned = [chart for chart in charts(fleet) if not chart.vendored]
+    paths = {chart.path for chart in owned}
     out = []
     for chart in owned:
         # A chart inside another chart's charts/ is a dependency (often unpacked third-party code).
-        if any(chart.path.startswith(f"{other.path}/charts/") for other in owned):
+        parts = chart.path.split("/")
+        if any(parts[i] == "charts" and "/".join(parts[:i]) in paths for i in range(1, len(parts))):
             continue
         meta = fleet.values(f"{chart.path}/Chart.yaml")
         if isinstance(meta, dict) and meta.get("type") == "library":

@@ -125,6 +125,10 @@ def _walk(root: Path) -> Iterator[str]:
             yield str(base / name) if str(base) != "." else name
 
 
+def glob_matches(pattern: str, rel: str) -> bool:
+    return _glob_regex(pattern).match(rel) is not None
+
+
 @lru_cache(maxsize=4096)
 def _glob_regex(pattern: str) -> re.Pattern[str]:
     out = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from typing import Any, Literal
 from fleetmig.edit.yaml import YamlEditor
 from fleetmig.errors import InputError
 from fleetmig.fleet.components import LOCAL_CLUSTER_TYPE, Component, Release, parse_component
-from fleetmig.fleet.files import FileView
+from fleetmig.fleet.files import FileView, glob_matches
 from fleetmig.fleet.policy import Policy, load_policy
 from fleetmig.fleet.values import coalesce, load_values
 
@@ -72,19 +73,31 @@ class Fleet:
             if not any(rel in contents for rel in _layer_files(release))
         }
         # So does the fleet's shape (releases, environments, cluster types) when the change neither
-        # touches a descriptor or cluster config nor creates or deletes a file: codemods derive a
-        # view per chart or release they check, and recomputing it each time is quadratic.
+        # touches a cluster config nor creates or deletes a file: codemods derive a view per chart or
+        # release they check, and recomputing it each time is quadratic. An edited descriptor that
+        # only points its component at another chart (a wrapper) patches the releases in place.
         layout = self.policy.layout
-        shaping = tuple(
-            root.rstrip("/") + "/"
-            for root in (layout.shared_components, layout.local_components, layout.cluster_configs)
-        )
-        if not any(
-            rel.startswith(shaping) or (content is None) == self.files.exists(rel) for rel, content in contents.items()
-        ):
-            for name in _SHAPE:
-                if name in self.__dict__:
-                    view.__dict__[name] = self.__dict__[name]
+        roots = tuple(root.rstrip("/") + "/" for root in (layout.shared_components, layout.local_components))
+        descriptors = [rel for rel in contents if rel.startswith(roots) and rel.endswith("/component.yaml")]
+        layer_globs = [
+            layout.cluster_globals.replace("{clusterType}", "*"),
+            layout.env_globals.replace("{env}", "*"),
+        ]
+        for rel, content in contents.items():
+            created_or_deleted = (content is None) == self.files.exists(rel)
+            if rel.startswith(layout.cluster_configs.rstrip("/") + "/") or (
+                created_or_deleted and (rel in descriptors or any(glob_matches(g, rel) for g in layer_globs))
+            ):
+                return view
+        for name in _SHAPE:
+            if name in self.__dict__:
+                view.__dict__[name] = self.__dict__[name]
+        if descriptors:
+            releases = view.__dict__.pop("releases", None)
+            if releases is not None:
+                patched = _repointed(view, releases, descriptors, roots)
+                if patched is not None:
+                    view.__dict__["releases"] = patched
         return view
 
     # -------------------------------------------------------------- files
@@ -254,6 +267,26 @@ class Fleet:
 
 
 CLUSTER_BAND_VALUES = "cluster"
+
+
+def _repointed(
+    view: Fleet, releases: tuple[Release, ...], descriptors: list[str], roots: tuple[str, ...]
+) -> tuple[Release, ...] | None:
+    """`releases` with the edited descriptors' components re-read, when nothing but their chart
+    changed (None otherwise: the name, scope, domain or values files decide which releases exist)."""
+    components: dict[str, Component] = {}
+    for rel in descriptors:
+        root = next(root for root in roots if rel.startswith(root))
+        components[rel] = parse_component(rel, view.values(rel), root)
+    out = []
+    for release in releases:
+        component = components.get(release.component.path)
+        if component is not None:
+            if dataclasses.replace(component, chart_path=release.component.chart_path) != release.component:
+                return None
+            release = dataclasses.replace(release, component=component)
+        out.append(release)
+    return tuple(out)
 
 
 def _layer_files(release: Release) -> tuple[str, ...]:
