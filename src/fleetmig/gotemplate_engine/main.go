@@ -25,8 +25,10 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"text/template"
 
 	// sprig v3.2.3: Debian installs it in github.com/Masterminds/sprig (no v3 directory), and
@@ -218,26 +220,73 @@ func yamlKeyString(k, v interface{}) (string, error) {
 	}
 }
 
-// render runs one job. text/template already turns a panic inside a template function (sprig's
-// dig on a non-map, for instance) into an execution error; the recover covers what it does not,
-// such as Template.Option panicking on an unknown option, so that one bad job never loses the
-// results of the others.
-func render(j job) (res result) {
+// compiled is a parsed template, or why it could not be parsed.
+type compiled struct {
+	template *template.Template
+	err      error
+}
+
+// compile parses one template with its options. text/template already turns a panic inside a
+// template function (sprig's dig on a non-map, for instance) into an execution error; the recover
+// covers what it does not, such as Template.Option panicking on an unknown option, so that one bad
+// job never loses the results of the others.
+func compile(text string, options []string) (c compiled) {
+	defer func() {
+		if r := recover(); r != nil {
+			c = compiled{err: fmt.Errorf("%v", r)}
+		}
+	}()
+	t, err := template.New("").Option(options...).Funcs(funcMap).Parse(text)
+	return compiled{template: t, err: err}
+}
+
+// execute runs one parsed template on one job's data.
+func execute(c compiled, data interface{}) (res result) {
 	defer func() {
 		if r := recover(); r != nil {
 			res = failure(fmt.Errorf("%v", r))
 		}
 	}()
-	t, err := template.New("").Option(j.Options...).Funcs(funcMap).Parse(j.Template)
-	if err != nil {
-		return failure(err)
+	if c.err != nil {
+		return failure(c.err)
 	}
 	var out strings.Builder
-	if err := t.Execute(&out, j.Data); err != nil {
+	if err := c.template.Execute(&out, data); err != nil {
 		return failure(err)
 	}
 	text := out.String()
 	return result{Output: &text}
+}
+
+// renderAll parses each distinct template once (a batch repeats an ApplicationSet's few fields for
+// every parameter set) and executes the jobs on every core: a parsed template may be executed in
+// parallel, and each job only reads its own data.
+func renderAll(jobs []job) []result {
+	parsed := make([]compiled, len(jobs))
+	seen := map[string]compiled{}
+	for i, j := range jobs {
+		key := strings.Join(j.Options, "\x00") + "\x01" + j.Template
+		c, ok := seen[key]
+		if !ok {
+			c = compile(j.Template, j.Options)
+			seen[key] = c
+		}
+		parsed[i] = c
+	}
+	results := make([]result, len(jobs))
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(first int) {
+			defer wg.Done()
+			for i := first; i < len(jobs); i += workers {
+				results[i] = execute(parsed[i], jobs[i].Data)
+			}
+		}(w)
+	}
+	wg.Wait()
+	return results
 }
 
 func failure(err error) result {
@@ -255,10 +304,7 @@ func run() error {
 	if decoder.More() {
 		return errors.New("reading the request: more than one JSON document on stdin")
 	}
-	resp := response{Results: make([]result, len(req.Jobs))}
-	for i, j := range req.Jobs {
-		resp.Results[i] = render(j)
-	}
+	resp := response{Results: renderAll(req.Jobs)}
 	writer := bufio.NewWriter(os.Stdout)
 	encoder := json.NewEncoder(writer)
 	// Template output is text, not HTML: keep <no value> and & readable in the raw stream.
