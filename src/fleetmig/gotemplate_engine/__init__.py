@@ -87,7 +87,8 @@ class GoTemplateEngine:
         payload = json.dumps(request, allow_nan=False)
         # Every codemod and every pass expands the same ApplicationSets: the same batch is the same
         # answer, unless a template asks for time or randomness.
-        key = hashlib.sha256(payload.encode()).hexdigest() if not _VOLATILE.search(payload) else None
+        volatile = any(_VOLATILE.search(template) for template in {j.template for j in jobs})
+        key = None if volatile else hashlib.sha256(payload.encode()).hexdigest()
         if key is not None and key in _ANSWERS:
             return list(_ANSWERS[key])
         results = self._run(payload, len(jobs))
