@@ -9,6 +9,8 @@ import pytest
 
 from fleetmig.engine import Changeset, Codemod, registry, runner, writer
 from fleetmig.errors import InputError
+from fleetmig.fleet import reads
+from fleetmig.fleet.demo import write_demo
 from fleetmig.fleet.model import Fleet
 
 from .fleets import LOCAL_GLOBALS, commit_all, small_fleet, snapshot
@@ -187,3 +189,85 @@ def test_a_directory_where_a_globals_file_belongs_is_an_input_error(tmp_path: Pa
     with pytest.raises(InputError, match="found a directory") as info:
         runner.simulate(Fleet.open(fleet), registry.select("all"))
     assert info.value.path == "sources/values/base/globals.yaml"
+
+
+def test_reads_are_touched_by_their_paths_listings_created_or_deleted_and_contents() -> None:
+    with reads.recording() as seen:
+        reads.path("a/values.yaml")
+        reads.listing("charts/**/Chart.yaml")
+        reads.contents("config/clusters/*.yaml")
+    assert reads._current is None
+    assert seen.touched_by({"a/values.yaml": False})
+    assert not seen.touched_by({"a/other.yaml": True})
+    assert seen.touched_by({"charts/x/y/Chart.yaml": True})
+    assert not seen.touched_by({"charts/x/y/Chart.yaml": False}), "an edit does not change a listing"
+    assert not seen.touched_by({"charts/x/values.yaml": True})
+    assert seen.touched_by({"config/clusters/azure.yaml": False})
+    assert not seen.touched_by({"config/clusters/sub/azure.yaml": False})
+
+
+class _Counting(Codemod):
+    """Reads one file and never changes anything; counts its runs.
+
+    ## What it changes
+    x
+    ## Why
+    x
+    ## Before
+    x
+    ## After
+    x
+    """
+
+    id: ClassVar[str] = "a0-counting"
+    phase: ClassVar[str] = "A"
+    title: ClassVar[str] = "reads"
+    reads: ClassVar[str] = ""
+    runs: ClassVar[int] = 0
+
+    def apply(self, fleet: Fleet) -> Changeset:
+        type(self).runs += 1
+        fleet.read_bytes(self.reads)
+        return self.changeset()
+
+
+class _ReadsGlobals(_Counting):
+    id: ClassVar[str] = "a0-reads-globals"
+    reads: ClassVar[str] = GLOBALS
+
+
+class _ReadsPolicy(_Counting):
+    id: ClassVar[str] = "a0-reads-policy"
+    reads: ClassVar[str] = "fleetmig.yaml"
+
+
+def test_a_settling_pass_reruns_only_codemods_whose_reads_changed(tmp_path: Path) -> None:
+    fleet = small_fleet(tmp_path, {"fleetmig.yaml": "version: 1\n"})
+    _ReadsGlobals.runs = _ReadsPolicy.runs = 0
+    result = runner.simulate(Fleet.open(fleet), [_ReadsGlobals, _ReadsPolicy, *registry.select("a1-fleet-contract")])
+    assert result.settled and [c.path for c in result.changes] == [GLOBALS]
+    # a1 changed the globals after both had run: the globals' reader runs again, the other does not.
+    assert (_ReadsGlobals.runs, _ReadsPolicy.runs) == (2, 1)
+
+
+def test_skipping_untouched_codemods_leaves_the_result_of_a_whole_migration_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_demo(tmp_path / "demo")
+
+    def migrated() -> tuple[dict[str, bytes | None], list[str]]:
+        result = runner.simulate(Fleet.open(tmp_path / "demo"), registry.select("all"))
+        assert result.settled and result.final is not None
+        contents = {
+            c.path: result.final.files.read_bytes(c.path) if result.final.exists(c.path) else None
+            for c in result.changes
+        }
+        return contents, [f"{f.location}: {f.message}" for run in result.runs for f in run.findings]
+
+    skipped = []
+    touched = runner._touched
+    monkeypatch.setattr(runner, "_touched", lambda *args: touched(*args) or skipped.append(args) is not None)
+    skipping = migrated()
+    assert skipped, "the demo's migration settles over several passes: some codemods must have been skipped"
+    monkeypatch.setattr(runner, "_touched", lambda *_: True)
+    assert migrated() == skipping

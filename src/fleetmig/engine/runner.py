@@ -12,6 +12,7 @@ from fleetmig.engine.gitstate import dirty_paths
 from fleetmig.engine.writer import write_atomically
 from fleetmig.errors import EditRefused, FleetmigError, InputError
 from fleetmig.fleet.model import Fleet
+from fleetmig.fleet.reads import Reads, recording
 
 
 class NotIdempotent(FleetmigError):
@@ -23,6 +24,9 @@ class CodemodRun:
     codemod: type[Codemod]
     changeset: Changeset
     after: Fleet | None = None  # the fleet as this codemod left it
+    reads: Reads | None = None  # what its last apply read
+    mark: int = 0  # how many changes the run had seen when it last applied
+    changed: bool = False  # whether its last apply changed anything
 
     @property
     def findings(self) -> list[Finding]:
@@ -61,16 +65,31 @@ def simulate(fleet: Fleet, codemods: Sequence[type[Codemod]]) -> RunResult:
     A later phase can give an earlier one new work (a wrapper chart from phase E needs the phase-A
     schema): the selection runs again on its own output until nothing changes (at most MAX_PASSES),
     so one `apply` leaves nothing pending; a codemod that never settles is `guard_idempotency`'s
-    to catch. Each codemod's changes of every pass are kept in order."""
+    to catch. A codemod that found nothing to do last time and none of whose reads were touched
+    since is not run again: it would find nothing again. Each codemod's changes of every pass are
+    kept in order."""
     result = RunResult()
     view = fleet
+    history: list[dict[str, bool]] = []  # per applied changeset: path → created or deleted
     selected = {cls.id for cls in codemods}
-    for cls in codemods:
-        unmet = _unmet_requirements(cls, view, selected)
-        changeset = _blocked(cls, unmet) if unmet else apply_one(cls, view)
+
+    def applied(run: CodemodRun) -> Changeset:
+        nonlocal view
+        with recording() as seen:
+            changeset = apply_one(run.codemod, view)
+        run.reads, run.mark, run.changed = seen, len(history), bool(changeset.changes)
         if changeset:
-            view = view.with_contents(changeset.contents())
-        result.runs.append(CodemodRun(cls, changeset, view))
+            contents = changeset.contents()
+            history.append({rel: (content is None) == view.files.exists(rel) for rel, content in contents.items()})
+            view = view.with_contents(contents)
+        return changeset
+
+    for cls in codemods:
+        run = CodemodRun(cls, Changeset(cls.id))
+        unmet = _unmet_requirements(cls, view, selected)
+        run.changeset = _blocked(cls, unmet) if unmet else applied(run)
+        run.after = view
+        result.runs.append(run)
     result.settled = not result.changes
     for _ in range(MAX_PASSES - 1):
         if result.settled:
@@ -79,9 +98,10 @@ def simulate(fleet: Fleet, codemods: Sequence[type[Codemod]]) -> RunResult:
         for run in result.runs:
             if run.changeset.findings and not run.changeset.changes and _blocked_by_requirements(run):
                 continue
-            again = apply_one(run.codemod, view)
-            if again:
-                view = view.with_contents(again.contents())
+            if not run.changed and run.reads is not None and not _touched(run.reads, history[run.mark :]):
+                continue
+            again = applied(run)
+            if again.changes:
                 run.changeset.changes.extend(again.changes)
                 run.changeset.findings = again.findings
                 run.after = view
@@ -89,6 +109,10 @@ def simulate(fleet: Fleet, codemods: Sequence[type[Codemod]]) -> RunResult:
         result.settled = not changed
     result.final = view
     return result
+
+
+def _touched(reads: Reads, changes: list[dict[str, bool]]) -> bool:
+    return any(reads.touched_by(change) for change in changes)
 
 
 def _blocked_by_requirements(run: CodemodRun) -> bool:

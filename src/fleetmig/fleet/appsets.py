@@ -90,7 +90,7 @@ def _kustomize(fleet: Fleet, overlay: str) -> list[Any]:
     layout = fleet.policy.layout
     tree = posixpath.commonpath([layout.overlays.rstrip("/"), layout.application_sets.rstrip("/")])
     prefix = f"{tree}/" if tree else ""
-    inputs = {rel: fleet.read_bytes(rel) for rel in fleet.files.files() if rel.startswith(prefix) and fleet.exists(rel)}
+    inputs = {rel: fleet.read_bytes(rel) for rel in fleet.files.glob(f"{prefix}**") if fleet.exists(rel)}
     digest = hashlib.blake2b(overlay.encode(), digest_size=20)
     for rel, data in sorted(inputs.items()):
         digest.update(rel.encode() + b"\0" + data + b"\0")

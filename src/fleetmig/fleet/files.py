@@ -10,10 +10,10 @@ import bisect
 import os
 import re
 from collections.abc import Iterator, Mapping
-from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from fleetmig.errors import InputError
+from fleetmig.fleet import reads
 
 # Folders that never hold fleet content; walking them would only cost time.
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "__pycache__"})
@@ -48,6 +48,7 @@ class FileView:
         return view
 
     def exists(self, rel: str) -> bool:
+        reads.path(rel)
         if rel in self._overlay:
             return self._overlay[rel] is not None
         known = self._disk_files.get(rel)
@@ -56,9 +57,12 @@ class FileView:
         return known
 
     def is_dir(self, rel: str) -> bool:
+        reads.path(rel)
+        reads.listing(rel.rstrip("/") + "/**")
         return rel not in self._overlay and (self.root / rel).is_dir()
 
     def read_bytes(self, rel: str) -> bytes:
+        reads.path(rel)
         if rel in self._overlay:
             content = self._overlay[rel]
             if content is None:
@@ -82,6 +86,7 @@ class FileView:
     def link_target(self, rel: str) -> str | None:
         """What the symlink at `rel` points to, as written in the link; None when it is not one
         (a path with pending content is a regular file by then)."""
+        reads.path(rel)
         if rel in self._overlay:
             return None
         path = self.root / rel
@@ -89,6 +94,7 @@ class FileView:
 
     def files(self) -> list[str]:
         """Every file path (POSIX, relative to the root), disk and overlay, sorted."""
+        reads.listing("**")
         return list(self._sorted_files())
 
     def _sorted_files(self) -> list[str]:
@@ -102,7 +108,8 @@ class FileView:
 
     def glob(self, pattern: str) -> list[str]:
         """Paths matching a glob in which `**` spans folders (as in Argo CD's git files generator)."""
-        regex = _glob_regex(pattern)
+        reads.listing(pattern)
+        regex = reads.glob_regex(pattern)
         # Only the names under the pattern's literal prefix are tested: globbing one chart's folder
         # must not cost a scan of the whole fleet.
         prefix = re.split(r"[*?\[]", pattern, maxsplit=1)[0]
@@ -123,22 +130,3 @@ def _walk(root: Path) -> Iterator[str]:
         base = PurePosixPath(Path(directory).relative_to(root).as_posix())
         for name in filenames:
             yield str(base / name) if str(base) != "." else name
-
-
-def glob_matches(pattern: str, rel: str) -> bool:
-    return _glob_regex(pattern).match(rel) is not None
-
-
-@lru_cache(maxsize=4096)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    out = []
-    segments = pattern.split("/")
-    for index, segment in enumerate(segments):
-        last = index == len(segments) - 1
-        if segment == "**":
-            out.append(".*" if last else "(?:[^/]+/)*")
-            continue
-        out.append(re.sub(r"\\\*|\\\?", lambda m: "[^/]*" if m.group() == "\\*" else "[^/]", re.escape(segment)))
-        if not last:
-            out.append("/")
-    return re.compile("^" + "".join(out) + "$")

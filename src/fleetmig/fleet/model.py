@@ -12,8 +12,9 @@ from typing import Any, Literal
 
 from fleetmig.edit.yaml import YamlEditor
 from fleetmig.errors import InputError
+from fleetmig.fleet import reads
 from fleetmig.fleet.components import LOCAL_CLUSTER_TYPE, Component, Release, parse_component
-from fleetmig.fleet.files import FileView, glob_matches
+from fleetmig.fleet.files import FileView
 from fleetmig.fleet.policy import Policy, load_policy
 from fleetmig.fleet.values import coalesce, load_values
 
@@ -43,7 +44,7 @@ class GlobalsLayer:
     cluster_type: str | None  # the cluster type every release reading this file runs on, if one
 
 
-_SHAPE = ("cluster_entries", "cluster_types", "environments", "releases")  # cached properties
+_SHAPE = ("_cluster_entries", "_cluster_types", "_environments", "_releases")  # cached properties
 
 
 class Fleet:
@@ -86,18 +87,18 @@ class Fleet:
         for rel, content in contents.items():
             created_or_deleted = (content is None) == self.files.exists(rel)
             if rel.startswith(layout.cluster_configs.rstrip("/") + "/") or (
-                created_or_deleted and (rel in descriptors or any(glob_matches(g, rel) for g in layer_globs))
+                created_or_deleted and (rel in descriptors or any(reads.glob_regex(g).match(rel) for g in layer_globs))
             ):
                 return view
         for name in _SHAPE:
             if name in self.__dict__:
                 view.__dict__[name] = self.__dict__[name]
         if descriptors:
-            releases = view.__dict__.pop("releases", None)
+            releases = view.__dict__.pop("_releases", None)
             if releases is not None:
                 patched = _repointed(view, releases, descriptors, roots)
                 if patched is not None:
-                    view.__dict__["releases"] = patched
+                    view.__dict__["_releases"] = patched
         return view
 
     # -------------------------------------------------------------- files
@@ -113,13 +114,44 @@ class Fleet:
 
     def values(self, rel: str) -> Any:
         """A values (or any single-document YAML) file as plain data, parsed once per fleet view."""
+        reads.path(rel)  # also when parsed already: the caller depends on it all the same
         if rel not in self._plain:
             self._plain[rel] = load_values(self.read_bytes(rel), rel)
         return self._plain[rel]
 
     # -------------------------------------------------------------- what the layout describes
-    @cached_property
+    # The shape is computed once and handed on to derived views, so reading it notes all of its
+    # inputs each time: the cluster configs, the descriptors and which globals files exist.
+    @property
     def cluster_entries(self) -> tuple[ClusterEntry, ...]:
+        self._note_shape()
+        return self._cluster_entries
+
+    @property
+    def cluster_types(self) -> tuple[str, ...]:
+        self._note_shape()
+        return self._cluster_types
+
+    @property
+    def environments(self) -> Mapping[str, str | None]:
+        self._note_shape()
+        return self._environments
+
+    @property
+    def releases(self) -> tuple[Release, ...]:
+        self._note_shape()
+        return self._releases
+
+    def _note_shape(self) -> None:
+        layout = self.policy.layout
+        reads.contents(layout.cluster_configs.rstrip("/") + "/*.yaml")
+        for root in (layout.shared_components, layout.local_components):
+            reads.contents(root.rstrip("/") + "/**/component.yaml")
+        reads.listing(layout.cluster_globals.replace("{clusterType}", "*"))
+        reads.listing(layout.env_globals.replace("{env}", "*"))
+
+    @cached_property
+    def _cluster_entries(self) -> tuple[ClusterEntry, ...]:
         """Environments and their cluster types, from the cluster config files."""
         prefix = self.policy.layout.cluster_configs.rstrip("/") + "/"
         entries: list[ClusterEntry] = []
@@ -151,7 +183,7 @@ class Fleet:
         return tuple(entries)
 
     @cached_property
-    def cluster_types(self) -> tuple[str, ...]:
+    def _cluster_types(self) -> tuple[str, ...]:
         """Cluster types named by the policy, the cluster configs, or a cluster globals file."""
         names = set(self.policy.cluster_types) | {e.cluster_type for e in self.cluster_entries}
         template = self.policy.layout.cluster_globals
@@ -160,7 +192,7 @@ class Fleet:
         return tuple(sorted(names))
 
     @cached_property
-    def environments(self) -> Mapping[str, str | None]:
+    def _environments(self) -> Mapping[str, str | None]:
         """env → its cluster type (None when no cluster config names the env)."""
         envs: dict[str, str | None] = {}
         template = self.policy.layout.env_globals
@@ -215,7 +247,7 @@ class Fleet:
         return tuple(components.values())
 
     @cached_property
-    def releases(self) -> tuple[Release, ...]:
+    def _releases(self) -> tuple[Release, ...]:
         """Every Application the ApplicationSets generate, with its values files in layering order."""
         layout = self.policy.layout
         shared = self.components_under(layout.shared_components)
@@ -252,6 +284,8 @@ class Fleet:
         """What the release's chart sees as `.Values` (chart defaults, then every values file).
 
         Computed once per fleet view and shared: copy it before changing it."""
+        for rel in _layer_files(release):
+            reads.path(rel)
         if release in self._release_values:
             return self._release_values[release]
         merged = self._release_values[release] = coalesce(self._mapping(rel) for rel in _layer_files(release))

@@ -144,7 +144,7 @@ def manifests(rendered: dict[str, str]) -> list[Any]:
     """The Kubernetes objects a render produced (empty documents and NOTES.txt skipped).
 
     Shared, not copied: callers compare and read them, never change them."""
-    out = []
+    out: list[Any] = []
     for template, text in sorted(rendered.items()):
         if not template.endswith(NOTES):
             out += _documents(text)
