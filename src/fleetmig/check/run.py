@@ -10,7 +10,7 @@ import git
 
 from fleetmig.check.rules import BY_ID, RULES, Rule
 from fleetmig.engine import registry
-from fleetmig.engine.runner import apply_one
+from fleetmig.engine.runner import apply_each
 from fleetmig.errors import InputError
 from fleetmig.fleet.model import Fleet
 
@@ -51,11 +51,10 @@ def check(fleet: Fleet, *, base: str | None = None, only: list[str] | None = Non
     report = CheckReport(selected_rules(fleet, only))
     found: list[Violation] = []
     codemods = {cls.id: cls for cls in registry.all_codemods()}
-    changesets = {}
+    needed = dict.fromkeys(codemod for rule in report.rules for codemod in rule.codemods)
+    changesets = apply_each(fleet, [codemods[codemod] for codemod in needed])
     for rule in report.rules:
         for codemod in rule.codemods:
-            if codemod not in changesets:
-                changesets[codemod] = apply_one(codemods[codemod], fleet)
             changeset = changesets[codemod]
             if rule.pending:
                 # Point at the files that are wrong today, not at the ones the fix would create.

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from fleetmig.engine import journal, registry
+from fleetmig.engine import journal, parallel, registry
 from fleetmig.engine.changeset import Changeset, FileChange, Finding
 from fleetmig.engine.codemod import Codemod
 from fleetmig.engine.gitstate import dirty_paths
@@ -69,27 +70,9 @@ def simulate(fleet: Fleet, codemods: Sequence[type[Codemod]]) -> RunResult:
     since is not run again: it would find nothing again. Each codemod's changes of every pass are
     kept in order."""
     result = RunResult()
-    view = fleet
-    history: list[dict[str, bool]] = []  # per applied changeset: path → created or deleted
-    selected = {cls.id for cls in codemods}
-
-    def applied(run: CodemodRun) -> Changeset:
-        nonlocal view
-        with recording() as seen:
-            changeset = apply_one(run.codemod, view)
-        run.reads, run.mark, run.changed = seen, len(history), bool(changeset.changes)
-        if changeset:
-            contents = changeset.contents()
-            history.append({rel: (content is None) == view.files.exists(rel) for rel, content in contents.items()})
-            view = view.with_contents(contents)
-        return changeset
-
-    for cls in codemods:
-        run = CodemodRun(cls, Changeset(cls.id))
-        unmet = _unmet_requirements(cls, view, selected)
-        run.changeset = _blocked(cls, unmet) if unmet else applied(run)
-        run.after = view
-        result.runs.append(run)
+    chain = _Chain(fleet)
+    selected = frozenset(cls.id for cls in codemods)
+    result.runs = _first_pass(chain, codemods, selected)
     result.settled = not result.changes
     for _ in range(MAX_PASSES - 1):
         if result.settled:
@@ -98,21 +81,123 @@ def simulate(fleet: Fleet, codemods: Sequence[type[Codemod]]) -> RunResult:
         for run in result.runs:
             if run.changeset.findings and not run.changeset.changes and _blocked_by_requirements(run):
                 continue
-            if not run.changed and run.reads is not None and not _touched(run.reads, history[run.mark :]):
+            if not run.changed and run.reads is not None and not _touched(run.reads, chain.history[run.mark :]):
                 continue
-            again = applied(run)
+            again = chain.apply(run)
             if again.changes:
                 run.changeset.changes.extend(again.changes)
                 run.changeset.findings = again.findings
-                run.after = view
+                run.after = chain.view
                 changed = True
         result.settled = not changed
-    result.final = view
+    result.final = chain.view
     return result
+
+
+class _Chain:
+    """The fleet as the codemods applied so far left it, and what each of them changed."""
+
+    def __init__(self, fleet: Fleet) -> None:
+        self.view = fleet
+        self.history: list[dict[str, bool]] = []  # per applied changeset: path → created or deleted
+
+    def apply(self, run: CodemodRun) -> Changeset:
+        with recording() as seen:
+            changeset = apply_one(run.codemod, self.view)
+        self.record(run, changeset, seen)
+        return changeset
+
+    def record(self, run: CodemodRun, changeset: Changeset, seen: Reads) -> None:
+        run.reads, run.mark, run.changed = seen, len(self.history), bool(changeset.changes)
+        if changeset:
+            contents = changeset.contents()
+            self.history.append({rel: (new is None) == self.view.files.exists(rel) for rel, new in contents.items()})
+            self.view = self.view.with_contents(contents)
+
+
+def _first_pass(chain: _Chain, codemods: Sequence[type[Codemod]], selected: frozenset[str]) -> list[CodemodRun]:
+    """Each codemod once, in order. The selection is cut into one share per core, and the later
+    shares start at once in forked workers on the fleet as it is, betting that the earlier shares
+    change nothing (a migrated fleet, `check`-like runs): a share whose bet lost is run again here,
+    on the fleet the earlier shares left."""
+    shares = _shares(codemods)
+    start = chain.view
+    bets = parallel.fork_each([functools.partial(_bet, start, share, selected) for share in shares[1:]])
+
+    cancelled = False
+
+    def lost() -> None:  # the first change: every later share started from a fleet that is gone
+        nonlocal cancelled
+        if not cancelled:
+            cancelled = True
+            for bet in bets:
+                bet.cancel()
+
+    runs = _in_order(chain, shares[0], selected, lost)
+    for share, bet in zip(shares[1:], bets, strict=True):
+        answers = None if chain.history else bet.result()
+        if answers is None:
+            lost()
+            runs += _in_order(chain, share, selected)
+            continue
+        for cls, (changeset, seen) in zip(share, answers, strict=True):
+            run = CodemodRun(cls, changeset)
+            if seen is not None:
+                chain.record(run, changeset, seen)
+            run.after = chain.view
+            runs.append(run)
+    return runs
+
+
+def _shares(codemods: Sequence[type[Codemod]]) -> list[list[type[Codemod]]]:
+    """Consecutive shares of the selection, one per core when forking is possible."""
+    count = min(parallel.cores(), len(codemods)) if parallel.can_fork() else 1
+    size, extra = divmod(len(codemods), max(count, 1))
+    shares, start = [], 0
+    for index in range(count):
+        end = start + size + (index < extra)
+        shares.append(list(codemods[start:end]))
+        start = end
+    return shares or [[]]
+
+
+def _bet(start: Fleet, share: list[type[Codemod]], selected: frozenset[str]) -> list[tuple[Changeset, Reads | None]]:
+    """In a worker: the share's runs on the fleet as it was when the pass began."""
+    return [(run.changeset, run.reads) for run in _in_order(_Chain(start), share, selected)]
+
+
+def _in_order(
+    chain: _Chain,
+    codemods: Sequence[type[Codemod]],
+    selected: frozenset[str],
+    changed: Callable[[], None] | None = None,
+) -> list[CodemodRun]:
+    """The codemods applied one after another; `changed` is called once the fleet has changed."""
+    runs = []
+    for cls in codemods:
+        run = CodemodRun(cls, Changeset(cls.id))
+        unmet = _unmet_requirements(cls, chain.view, selected)
+        run.changeset = _blocked(cls, unmet) if unmet else chain.apply(run)
+        run.after = chain.view
+        runs.append(run)
+        if changed is not None and chain.history:
+            changed()
+            changed = None
+    return runs
 
 
 def _touched(reads: Reads, changes: list[dict[str, bool]]) -> bool:
     return any(reads.touched_by(change) for change in changes)
+
+
+def apply_each(fleet: Fleet, codemods: Sequence[type[Codemod]]) -> dict[str, Changeset]:
+    """Each codemod applied to the same fleet (not chained), on every core."""
+    changesets = parallel.map_shared(functools.partial(_apply_to, fleet), codemods)
+    return {cls.id: changeset for cls, changeset in zip(codemods, changesets, strict=True)}
+
+
+def _apply_to(fleet: Fleet, cls: type[Codemod]) -> Changeset:
+    return apply_one(cls, fleet)
 
 
 def _blocked_by_requirements(run: CodemodRun) -> bool:
@@ -129,7 +214,7 @@ def apply_one(cls: type[Codemod], fleet: Fleet) -> Changeset:
         return changeset
 
 
-def _unmet_requirements(cls: type[Codemod], fleet: Fleet, selected: set[str]) -> list[str]:
+def _unmet_requirements(cls: type[Codemod], fleet: Fleet, selected: frozenset[str]) -> list[str]:
     """Required codemods outside this run that still have work on the fleet."""
     if not cls.requires:
         return []

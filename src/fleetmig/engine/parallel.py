@@ -1,0 +1,108 @@
+"""Both cores for codemods that read the same fleet: forked workers start with everything the
+parent has read and parsed, run their share, and send back plain results.
+
+Only `fork` shares that state for free, and a fork is only safe before Helm is loaded: Helm runs
+in-process on a Go runtime whose threads a forked child would not have. So work is forked out at
+the start of a command, before anything renders, and wherever forking is not possible the caller
+runs the same work itself. A worker that fails for any reason answers None, and the caller redoes
+its share in-process, so an error surfaces exactly as it would without workers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+A = TypeVar("A")
+JOBS_VARIABLE = "FLEETMIG_JOBS"
+
+
+def cores() -> int:
+    """Worker processes to use: FLEETMIG_JOBS, else the cores this process may run on."""
+    configured = os.environ.get(JOBS_VARIABLE, "")
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    return cores() > 1 and "fork" in multiprocessing.get_all_start_methods() and "helm_python" not in sys.modules
+
+
+class Pending(Generic[T]):
+    """A forked worker's answer, collected once."""
+
+    def __init__(self, process: BaseProcess, answers: Connection) -> None:
+        self._process = process
+        self._answers = answers
+
+    def cancel(self) -> None:
+        """The answer is no longer wanted: stop the worker now rather than let it hold a core."""
+        self._process.kill()
+        self._process.join()
+        self._answers.close()
+
+    def result(self) -> T | None:
+        try:
+            value: T | None = self._answers.recv()
+        except (EOFError, OSError):
+            value = None
+        finally:
+            self._answers.close()
+        self._process.join()
+        return value
+
+
+def fork_each(tasks: Sequence[Callable[[], T]]) -> list[Pending[T]]:
+    """Start one forked worker per task; call only when `can_fork()`."""
+    context = multiprocessing.get_context("fork")
+    pending = []
+    for task in tasks:
+        answers, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_work, args=(task, sender), daemon=True)
+        process.start()
+        sender.close()
+        pending.append(Pending[T](process, answers))
+    return pending
+
+
+def map_shared(function: Callable[[A], T], items: Sequence[A]) -> list[T]:
+    """`function` of every item, this process and forked workers taking the next item as they
+    become free (costs vary too much per item for fixed shares)."""
+    if not can_fork() or len(items) < 2:
+        return [function(item) for item in items]
+    taken = multiprocessing.get_context("fork").Value("i", 0)
+
+    def drain() -> dict[int, T]:
+        out: dict[int, T] = {}
+        while True:
+            with taken.get_lock():
+                index = taken.value
+                taken.value += 1
+            if index >= len(items):
+                return out
+            out[index] = function(items[index])
+
+    workers = fork_each([drain] * (min(cores(), len(items)) - 1))
+    done = drain()
+    for worker in workers:
+        done.update(worker.result() or {})
+    # What a failed worker had taken is done here (and fails here, if it fails again).
+    return [done[index] if index in done else function(item) for index, item in enumerate(items)]
+
+
+def _work(task: Callable[[], object], sender: Connection) -> None:
+    try:
+        answer = task()
+    except BaseException:  # the parent redoes the task and reports what happens then
+        answer = None
+    try:
+        sender.send(answer)
+    except Exception:  # an answer that does not pickle is redone by the parent
+        sender.send(None)

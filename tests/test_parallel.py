@@ -1,0 +1,70 @@
+"""Forked workers: the same answers as one process, and a failing worker costs time, never results."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from fleetmig.engine import parallel
+from fleetmig.fleet.demo import write_demo
+
+
+@pytest.fixture
+def forking(monkeypatch: pytest.MonkeyPatch) -> None:
+    # This test process may have loaded Helm already (other tests render), which rightly stops
+    # fleetmig from forking; these tasks never touch Helm, so forking is safe for them.
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+
+
+def _slow_square(item: int) -> tuple[int, int]:
+    time.sleep(0.05)
+    return item * item, os.getpid()
+
+
+def test_map_shared_answers_in_order_from_both_processes(forking: None) -> None:
+    answers = parallel.map_shared(_slow_square, list(range(8)))
+    assert [square for square, _ in answers] == [n * n for n in range(8)]
+    assert len({pid for _, pid in answers}) == 2, "the forked worker took none of the items"
+
+
+def test_what_a_failing_worker_took_is_done_by_the_parent(forking: None) -> None:
+    parent = os.getpid()
+
+    def only_here(item: int) -> int:
+        time.sleep(0.02)
+        if os.getpid() != parent:
+            raise RuntimeError("a worker fails")
+        return item + 1
+
+    assert parallel.map_shared(only_here, list(range(6))) == [1, 2, 3, 4, 5, 6]
+
+
+def test_an_answer_that_does_not_pickle_is_redone_by_the_parent(forking: None) -> None:
+    (pending,) = parallel.fork_each([lambda: lambda: None])
+    assert pending.result() is None
+
+
+def _fleetmig(fleet: Path, jobs: int, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, parallel.JOBS_VARIABLE: str(jobs)}
+    return subprocess.run(
+        [sys.executable, "-m", "fleetmig", *args, "--repo", str(fleet)], capture_output=True, text=True, env=env
+    )
+
+
+def test_commands_answer_the_same_on_one_core_and_on_two(tmp_path: Path) -> None:
+    fleet = tmp_path / "demo"
+    write_demo(fleet)
+    for args in (["plan", "all", "--format", "json"], ["check", "--format", "json"]):
+        one, two = _fleetmig(fleet, 1, *args), _fleetmig(fleet, 2, *args)
+        assert (one.returncode, one.stdout) == (two.returncode, two.stdout), args
+    assert _fleetmig(fleet, 2, "apply", "all", "--allow-dirty").returncode == 0
+    # On the migrated fleet every bet on "the earlier codemods change nothing" wins.
+    for args in (["apply", "all", "--dry-run", "--format", "json"], ["check", "--format", "json"]):
+        one, two = _fleetmig(fleet, 1, *args), _fleetmig(fleet, 2, *args)
+        assert (one.returncode, one.stdout) == (two.returncode, two.stdout), args
