@@ -107,7 +107,7 @@ class LocalDisables(Codemod):
         return changeset
 
     def _elsewhere(self, fleet: Fleet, release: Release) -> int:
-        others = [r for r in fleet.releases if r.component.name == release.component.name and r.env != release.env]
+        others = [r for r in fleet.releases_named(release.component.name) if r.env != release.env]
         return max((len(manifests(render_release(fleet, other))) for other in others), default=0)
 
     def _switch_off(self, fleet: Fleet, release: Release, why: str, changeset: Changeset) -> None:

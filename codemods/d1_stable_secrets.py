@@ -203,7 +203,7 @@ def _with_knobs(fleet: Fleet, rel: str) -> bytes | None:
 def _proof(fleet: Fleet, chart: Chart, contents: dict[str, bytes | None]) -> str | None:
     """Render every release before and after: the only change allowed is Secret → ExternalSecret."""
     after_fleet = fleet.with_contents(contents)
-    releases = [r for r in fleet.releases if r.component.chart_path == chart.path]
+    releases = fleet.releases_of_chart(chart.path)
     if not releases:
         return "no component deploys this chart, so the rewrite cannot be proved with its values; deploy it first"
     for release in releases:

@@ -106,7 +106,7 @@ def _masks_payload(entry: Any) -> bool:
 
 def _external_secret_targets(fleet: Fleet, component: Component, changeset: Changeset) -> set[str] | None:
     """Secrets the component's chart produces through ExternalSecrets and no longer renders itself."""
-    releases = [r for r in fleet.releases if r.component.name == component.name]
+    releases = fleet.releases_named(component.name)
     targets: set[str] = set()
     secrets: set[str] = set()
     for release in releases:

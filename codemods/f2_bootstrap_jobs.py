@@ -180,9 +180,7 @@ class BootstrapJobs(Codemod):
         self, fleet: Fleet, chart: Chart, contents: dict[str, bytes | None], changeset: Changeset
     ) -> None:
         view = fleet.with_contents(contents)
-        for release in view.releases:
-            if release.component.chart_path != chart.path:
-                continue
+        for release in view.releases_of_chart(chart.path):
             try:
                 objects = objects_by_name(view, release)
             except RenderFailed:
@@ -436,9 +434,9 @@ def _with_library(fleet: Fleet, chart: Chart, library: str) -> bytes:
 
 def _proof(before: Fleet, after: Fleet, chart: Chart) -> str | None:
     """Every Job keeps its container, service account and labels; no other object changes."""
-    now_releases = {r.label: r for r in after.releases}
-    for release in before.releases:
-        if release.component.chart_path != chart.path or release.label not in now_releases:
+    now_releases = {r.label: r for r in after.releases_of_chart(chart.path)}
+    for release in before.releases_of_chart(chart.path):
+        if release.label not in now_releases:
             continue
         try:
             was, now = objects_by_name(before, release), objects_by_name(after, now_releases[release.label])

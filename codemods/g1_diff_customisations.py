@@ -253,8 +253,8 @@ class DiffCustomisations(Codemod):
             if RESPECT not in options and component.name not in respect:
                 continue
             kinds: set[str] = set()
-            for release in fleet.releases:
-                if release.component.name == component.name and release.component.path == component.path:
+            for release in fleet.releases_named(component.name):
+                if release.component.path == component.path:
                     try:
                         objects = objects_by_name(fleet, release)
                     except RenderFailed:

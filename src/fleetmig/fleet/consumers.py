@@ -76,11 +76,7 @@ def chart_defaults(fleet: Fleet, chart: str) -> Any:
 
 def evidence_for_chart(fleet: Fleet, chart: str) -> list[Evidence]:
     """Every release of the chart; a chart no component deploys is judged against each environment."""
-    found = [
-        Evidence(release.label, fleet.release_values(release))
-        for release in fleet.releases
-        if release.component.chart_path == chart
-    ]
+    found = [Evidence(release.label, fleet.release_values(release)) for release in fleet.releases_of_chart(chart)]
     if found:
         return found
     defaults = fleet.values(f"{chart}/values.yaml") if fleet.exists(f"{chart}/values.yaml") else None
@@ -92,11 +88,7 @@ def evidence_for_chart(fleet: Fleet, chart: str) -> list[Evidence]:
 
 def evidence_for_values_file(fleet: Fleet, rel: str) -> list[Evidence]:
     """The releases whose values include `rel` (its `tpl` text renders with theirs)."""
-    found = [
-        Evidence(release.label, fleet.release_values(release))
-        for release in fleet.releases
-        if rel in release.value_files
-    ]
+    found = [Evidence(release.label, fleet.release_values(release)) for release in fleet.releases_reading(rel)]
     return found or [Evidence(env, coalesce(layers)) for env, layers in _env_globals(fleet)]
 
 

@@ -15,6 +15,7 @@ from fleetmig.errors import InputError
 from fleetmig.fleet import reads
 from fleetmig.fleet.components import LOCAL_CLUSTER_TYPE, Component, Release, parse_component
 from fleetmig.fleet.files import FileView
+from fleetmig.fleet.inherited import Inherited
 from fleetmig.fleet.policy import Policy, load_policy
 from fleetmig.fleet.values import coalesce, load_values
 
@@ -44,7 +45,7 @@ class GlobalsLayer:
     cluster_type: str | None  # the cluster type every release reading this file runs on, if one
 
 
-_SHAPE = ("_cluster_entries", "_cluster_types", "_environments", "_releases")  # cached properties
+_SHAPE = ("_cluster_entries", "_cluster_types", "_environments", "_releases", "_release_index")  # cached properties
 
 
 class Fleet:
@@ -54,8 +55,8 @@ class Fleet:
         self.root = root
         self.policy = policy
         self.files = files
-        self._plain: dict[str, Any] = {}
-        self._release_values: dict[Release, dict[str, Any]] = {}
+        self._plain: Inherited[str, Any] = Inherited()
+        self._release_values: Inherited[Release, dict[str, Any]] = Inherited()
 
     @classmethod
     def open(cls, root: Path) -> Fleet:
@@ -66,13 +67,12 @@ class Fleet:
 
     def with_contents(self, contents: Mapping[str, bytes | None]) -> Fleet:
         view = Fleet(self.root, self.policy, self.files.with_contents(contents))
-        # Files the change leaves alone keep their parsed data: a run parses each content once.
-        view._plain = {rel: data for rel, data in self._plain.items() if rel not in contents}
-        view._release_values = {
-            release: merged
-            for release, merged in self._release_values.items()
-            if not any(rel in contents for rel in _layer_files(release))
-        }
+        # Files the change leaves alone keep their parsed data (a run parses each content once), and
+        # releases whose values files it leaves alone keep their merged values.
+        view._plain = Inherited(self._plain, lambda rel: rel not in contents)
+        view._release_values = Inherited(
+            self._release_values, lambda release: not any(rel in contents for rel in _layer_files(release))
+        )
         # So does the fleet's shape (releases, environments, cluster types) when the change neither
         # touches a cluster config nor creates or deletes a file: codemods derive a view per chart or
         # release they check, and recomputing it each time is quadratic. An edited descriptor that
@@ -94,6 +94,7 @@ class Fleet:
             if name in self.__dict__:
                 view.__dict__[name] = self.__dict__[name]
         if descriptors:
+            view.__dict__.pop("_release_index", None)
             releases = view.__dict__.pop("_releases", None)
             if releases is not None:
                 patched = _repointed(view, releases, descriptors, roots)
@@ -115,9 +116,11 @@ class Fleet:
     def values(self, rel: str) -> Any:
         """A values (or any single-document YAML) file as plain data, parsed once per fleet view."""
         reads.path(rel)  # also when parsed already: the caller depends on it all the same
-        if rel not in self._plain:
-            self._plain[rel] = load_values(self.read_bytes(rel), rel)
-        return self._plain[rel]
+        try:
+            return self._plain[rel]
+        except KeyError:
+            data = self._plain[rel] = load_values(self.read_bytes(rel), rel)
+            return data
 
     # -------------------------------------------------------------- what the layout describes
     # The shape is computed once and handed on to derived views, so reading it notes all of its
@@ -141,6 +144,37 @@ class Fleet:
     def releases(self) -> tuple[Release, ...]:
         self._note_shape()
         return self._releases
+
+    def releases_of_chart(self, chart: str) -> tuple[Release, ...]:
+        """The releases deploying `chart`; this and the next two are indexes, as codemods ask per
+        chart, component or file, and scanning every release each time is quadratic."""
+        self._note_shape()
+        return self._release_index.by_chart.get(chart, ())
+
+    def releases_named(self, name: str) -> tuple[Release, ...]:
+        """The releases of the component called `name` (one per environment or cluster type)."""
+        self._note_shape()
+        return self._release_index.by_name.get(name, ())
+
+    def releases_reading(self, rel: str) -> tuple[Release, ...]:
+        """The releases that layer the values file `rel`."""
+        self._note_shape()
+        return self._release_index.by_values_file.get(rel, ())
+
+    @cached_property
+    def _release_index(self) -> _ReleaseIndex:
+        by_chart: dict[str, list[Release]] = {}
+        by_name: dict[str, list[Release]] = {}
+        by_values_file: dict[str, list[Release]] = {}
+        for release in self._releases:
+            if release.component.chart_path:
+                by_chart.setdefault(release.component.chart_path, []).append(release)
+            by_name.setdefault(release.component.name, []).append(release)
+            for rel in release.value_files:
+                by_values_file.setdefault(rel, []).append(release)
+        return _ReleaseIndex(
+            *({k: tuple(v) for k, v in index.items()} for index in (by_chart, by_name, by_values_file))
+        )
 
     def _note_shape(self) -> None:
         layout = self.policy.layout
@@ -286,10 +320,11 @@ class Fleet:
         Computed once per fleet view and shared: copy it before changing it."""
         for rel in _layer_files(release):
             reads.path(rel)
-        if release in self._release_values:
+        try:
             return self._release_values[release]
-        merged = self._release_values[release] = coalesce(self._mapping(rel) for rel in _layer_files(release))
-        return merged
+        except KeyError:
+            merged = self._release_values[release] = coalesce(self._mapping(rel) for rel in _layer_files(release))
+            return merged
 
     def _mapping(self, rel: str) -> dict[str, Any] | None:
         if not self.exists(rel):
@@ -301,6 +336,13 @@ class Fleet:
 
 
 CLUSTER_BAND_VALUES = "cluster"
+
+
+@dataclass(frozen=True)
+class _ReleaseIndex:
+    by_chart: dict[str, tuple[Release, ...]]
+    by_name: dict[str, tuple[Release, ...]]
+    by_values_file: dict[str, tuple[Release, ...]]
 
 
 def _repointed(
