@@ -180,7 +180,7 @@ def _component_values(fleet: Fleet, components: list[Component]) -> list[str]:
     fleet_wide |= {layout.cluster_globals_for(t) for t in fleet.cluster_types}
     fleet_wide |= {layout.env_globals_for(e) for e in fleet.environments}
     found: list[str] = []
-    for release in (r for name in sorted(names) for r in fleet.releases_named(name)):
+    for release in fleet.releases_named(*names):
         for rel in release.value_files:
             if rel in fleet_wide or "/node-profiles/" in rel or rel in found or not fleet.exists(rel):
                 continue
@@ -190,8 +190,8 @@ def _component_values(fleet: Fleet, components: list[Component]) -> list[str]:
 
 def _render_difference(before: Fleet, after: Fleet, names: set[str]) -> str | None:
     """Why the wrapper does not render what the vendored chart rendered (None when it does)."""
-    old = {r.label: r for name in sorted(names) for r in before.releases_named(name)}
-    new = {r.label: r for name in sorted(names) for r in after.releases_named(name)}
+    old = {r.label: r for r in before.releases_named(*names)}
+    new = {r.label: r for r in after.releases_named(*names)}
     for label, release in old.items():
         try:
             was, again = objects_by_name(before, release), objects_by_name(before, release, fresh=True)

@@ -151,10 +151,13 @@ class Fleet:
         self._note_shape()
         return self._release_index.by_chart.get(chart, ())
 
-    def releases_named(self, name: str) -> tuple[Release, ...]:
-        """The releases of the component called `name` (one per environment or cluster type)."""
+    def releases_named(self, *names: str) -> tuple[Release, ...]:
+        """The releases of the components called `names` (one per environment or cluster type), in
+        the order of `releases`."""
         self._note_shape()
-        return self._release_index.by_name.get(name, ())
+        index = self._release_index
+        found = [release for name in names for release in index.by_name.get(name, ())]
+        return tuple(sorted(found, key=index.position.__getitem__)) if len(names) > 1 else tuple(found)
 
     def releases_reading(self, rel: str) -> tuple[Release, ...]:
         """The releases that layer the values file `rel`."""
@@ -173,7 +176,10 @@ class Fleet:
             for rel in release.value_files:
                 by_values_file.setdefault(rel, []).append(release)
         return _ReleaseIndex(
-            *({k: tuple(v) for k, v in index.items()} for index in (by_chart, by_name, by_values_file))
+            _tuples(by_chart),
+            _tuples(by_name),
+            _tuples(by_values_file),
+            {release: n for n, release in enumerate(self._releases)},
         )
 
     def _note_shape(self) -> None:
@@ -343,6 +349,7 @@ class _ReleaseIndex:
     by_chart: dict[str, tuple[Release, ...]]
     by_name: dict[str, tuple[Release, ...]]
     by_values_file: dict[str, tuple[Release, ...]]
+    position: dict[Release, int]
 
 
 def _repointed(
@@ -363,6 +370,10 @@ def _repointed(
             release = dataclasses.replace(release, component=component)
         out.append(release)
     return tuple(out)
+
+
+def _tuples(index: dict[str, list[Release]]) -> dict[str, tuple[Release, ...]]:
+    return {key: tuple(found) for key, found in index.items()}
 
 
 def _layer_files(release: Release) -> tuple[str, ...]:
