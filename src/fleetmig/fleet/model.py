@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -93,13 +93,12 @@ class Fleet:
         for name in _SHAPE:
             if name in self.__dict__:
                 view.__dict__[name] = self.__dict__[name]
-        if descriptors:
+        if descriptors and "_releases" in self.__dict__:
+            view.__dict__.pop("_releases")
             view.__dict__.pop("_release_index", None)
-            releases = view.__dict__.pop("_releases", None)
-            if releases is not None:
-                patched = _repointed(view, releases, descriptors, roots)
-                if patched is not None:
-                    view.__dict__["_releases"] = patched
+            patched = _repointed(view, self._releases, self._release_index, descriptors, roots)
+            if patched is not None:
+                view.__dict__["_releases"], view.__dict__["_release_index"] = patched
         return view
 
     # -------------------------------------------------------------- files
@@ -148,39 +147,31 @@ class Fleet:
     def releases_of_chart(self, chart: str) -> tuple[Release, ...]:
         """The releases deploying `chart`; this and the next two are indexes, as codemods ask per
         chart, component or file, and scanning every release each time is quadratic."""
-        self._note_shape()
-        return self._release_index.by_chart.get(chart, ())
+        return self._indexed(self._release_index.by_chart.get(chart, ()))
 
     def releases_named(self, *names: str) -> tuple[Release, ...]:
-        """The releases of the components called `names` (one per environment or cluster type), in
-        the order of `releases`."""
-        self._note_shape()
-        index = self._release_index
-        found = [release for name in names for release in index.by_name.get(name, ())]
-        return tuple(sorted(found, key=index.position.__getitem__)) if len(names) > 1 else tuple(found)
+        """The releases of the components called `names` (one per environment or cluster type)."""
+        by_name = self._release_index.by_name
+        return self._indexed(sorted(n for name in names for n in by_name.get(name, ())))
 
     def releases_reading(self, rel: str) -> tuple[Release, ...]:
         """The releases that layer the values file `rel`."""
-        self._note_shape()
-        return self._release_index.by_values_file.get(rel, ())
+        return self._indexed(self._release_index.by_values_file.get(rel, ()))
+
+    def _indexed(self, positions: Iterable[int]) -> tuple[Release, ...]:
+        releases = self.releases  # notes the shape
+        return tuple(releases[n] for n in positions)
 
     @cached_property
     def _release_index(self) -> _ReleaseIndex:
-        by_chart: dict[str, list[Release]] = {}
-        by_name: dict[str, list[Release]] = {}
-        by_values_file: dict[str, list[Release]] = {}
-        for release in self._releases:
+        index = _ReleaseIndex({}, {}, {})
+        for n, release in enumerate(self._releases):
             if release.component.chart_path:
-                by_chart.setdefault(release.component.chart_path, []).append(release)
-            by_name.setdefault(release.component.name, []).append(release)
+                index.by_chart.setdefault(release.component.chart_path, []).append(n)
+            index.by_name.setdefault(release.component.name, []).append(n)
             for rel in release.value_files:
-                by_values_file.setdefault(rel, []).append(release)
-        return _ReleaseIndex(
-            _tuples(by_chart),
-            _tuples(by_name),
-            _tuples(by_values_file),
-            {release: n for n, release in enumerate(self._releases)},
-        )
+                index.by_values_file.setdefault(rel, []).append(n)
+        return index
 
     def _note_shape(self) -> None:
         layout = self.policy.layout
@@ -346,34 +337,36 @@ CLUSTER_BAND_VALUES = "cluster"
 
 @dataclass(frozen=True)
 class _ReleaseIndex:
-    by_chart: dict[str, tuple[Release, ...]]
-    by_name: dict[str, tuple[Release, ...]]
-    by_values_file: dict[str, tuple[Release, ...]]
-    position: dict[Release, int]
+    """Positions in `Fleet.releases` (lists in release order) by chart, component name, values file."""
+
+    by_chart: dict[str, list[int]]
+    by_name: dict[str, list[int]]
+    by_values_file: dict[str, list[int]]
 
 
 def _repointed(
-    view: Fleet, releases: tuple[Release, ...], descriptors: list[str], roots: tuple[str, ...]
-) -> tuple[Release, ...] | None:
-    """`releases` with the edited descriptors' components re-read, when nothing but their chart
-    changed (None otherwise: the name, scope, domain or values files decide which releases exist)."""
-    components: dict[str, Component] = {}
+    view: Fleet, releases: tuple[Release, ...], index: _ReleaseIndex, descriptors: list[str], roots: tuple[str, ...]
+) -> tuple[tuple[Release, ...], _ReleaseIndex] | None:
+    """`releases` and their index with the edited descriptors' components re-read, when nothing but
+    their chart changed (None otherwise: the name, scope, domain or values files decide which
+    releases exist)."""
+    out = list(releases)
+    by_chart = index.by_chart.copy()
     for rel in descriptors:
         root = next(root for root in roots if rel.startswith(root))
-        components[rel] = parse_component(rel, view.values(rel), root)
-    out = []
-    for release in releases:
-        component = components.get(release.component.path)
-        if component is not None:
-            if dataclasses.replace(component, chart_path=release.component.chart_path) != release.component:
+        component = parse_component(rel, view.values(rel), root)
+        for n in index.by_name.get(component.name, ()):
+            old = releases[n].component
+            if old.path != rel:
+                continue
+            if dataclasses.replace(component, chart_path=old.chart_path) != old:
                 return None
-            release = dataclasses.replace(release, component=component)
-        out.append(release)
-    return tuple(out)
-
-
-def _tuples(index: dict[str, list[Release]]) -> dict[str, tuple[Release, ...]]:
-    return {key: tuple(found) for key, found in index.items()}
+            out[n] = dataclasses.replace(releases[n], component=component)
+            if old.chart_path:
+                by_chart[old.chart_path] = [m for m in by_chart[old.chart_path] if m != n]
+            if component.chart_path:
+                by_chart[component.chart_path] = sorted([*by_chart.get(component.chart_path, ()), n])
+    return tuple(out), dataclasses.replace(index, by_chart=by_chart)
 
 
 def _layer_files(release: Release) -> tuple[str, ...]:
