@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import posixpath
 from collections import defaultdict
@@ -132,13 +133,7 @@ class Wrappers(Codemod):
 
 def _wrapper_files(fleet: Fleet, vendored: str, wrapper: str, alias: str, name: str, version: str) -> dict[str, bytes]:
     meta: Any = fleet.values(f"{vendored}/Chart.yaml") if fleet.exists(f"{vendored}/Chart.yaml") else {}
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(shipped_dir("templates") / "phase-e")),
-        keep_trailing_newline=True,
-        autoescape=False,
-        undefined=jinja2.StrictUndefined,
-    )
-    environment.filters["tojson"] = json.dumps
+    environment = _templates()
     context = {
         "alias": alias,
         "name": name,
@@ -153,6 +148,19 @@ def _wrapper_files(fleet: Fleet, vendored: str, wrapper: str, alias: str, name: 
         f"{wrapper}/{file}": environment.get_template(f"{file}.j2").render(**context).encode("utf-8")
         for file in TEMPLATES
     }
+
+
+@functools.cache
+def _templates() -> jinja2.Environment:
+    """One environment for the run: it compiles each template once, not once per wrapper."""
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(shipped_dir("templates") / "phase-e")),
+        keep_trailing_newline=True,
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+    )
+    environment.filters["tojson"] = json.dumps
+    return environment
 
 
 def _schema_problem(fleet: Fleet, vendored: str) -> str | None:
