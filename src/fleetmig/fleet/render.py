@@ -151,7 +151,7 @@ def manifests(rendered: dict[str, str]) -> list[Any]:
     return out
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _documents(text: str) -> tuple[Any, ...]:
     """A template's objects, parsed once per text: the releases of a chart across environments and
     the before/again/after renders of a proof mostly produce the same text, template by template."""

@@ -94,7 +94,7 @@ class GoTemplateEngine:
         results = self._run(payload, len(jobs))
         if key is not None:
             _ANSWERS[key] = tuple(results)
-            while len(_ANSWERS) > 64:
+            while len(_ANSWERS) > 16:
                 del _ANSWERS[next(iter(_ANSWERS))]
         return results
 
