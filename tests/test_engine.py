@@ -69,7 +69,7 @@ def test_a_failure_while_staging_writes_nothing(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(writer, "_stage", failing_stage)
     with pytest.raises(OSError):
         runner.apply(Fleet.open(fleet), registry.select("all"), write=True, allow_dirty=True)
-    assert len(calls) == 2
+    assert len(calls) >= 2
     assert snapshot(fleet) == before, "a half-written tree (or a leftover temp file)"
 
 
