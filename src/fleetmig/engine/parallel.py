@@ -90,7 +90,12 @@ def map_shared(function: Callable[[A], T], items: Sequence[A]) -> list[T]:
             out[index] = function(items[index])
 
     workers = fork_each([drain] * (min(cores(), len(items)) - 1))
-    done = drain()
+    try:
+        done = drain()
+    except BaseException:
+        for worker in workers:
+            worker.cancel()
+        raise
     for worker in workers:
         done.update(worker.result() or {})
     # What a failed worker had taken is done here (and fails here, if it fails again).

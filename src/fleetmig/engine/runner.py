@@ -133,19 +133,23 @@ def _first_pass(chain: _Chain, codemods: Sequence[type[Codemod]], selected: froz
             for bet in bets:
                 bet.cancel()
 
-    runs = _in_order(chain, shares[0], selected, lost)
-    for share, bet in zip(shares[1:], bets, strict=True):
-        answers = None if chain.history else bet.result()
-        if answers is None:
-            lost()
-            runs += _in_order(chain, share, selected)
-            continue
-        for cls, (changeset, seen) in zip(share, answers, strict=True):
-            run = CodemodRun(cls, changeset)
-            if seen is not None:
-                chain.record(run, changeset, seen)
-            run.after = chain.view
-            runs.append(run)
+    try:
+        runs = _in_order(chain, shares[0], selected, lost)
+        for share, bet in zip(shares[1:], bets, strict=True):
+            answers = None if chain.history else bet.result()
+            if answers is None:
+                lost()
+                runs += _in_order(chain, share, selected)
+                continue
+            for cls, (changeset, seen) in zip(share, answers, strict=True):
+                run = CodemodRun(cls, changeset)
+                if seen is not None:
+                    chain.record(run, changeset, seen)
+                run.after = chain.view
+                runs.append(run)
+    except BaseException:
+        lost()  # no worker outlives the run (they hold the fleet's lock file open)
+        raise
     return runs
 
 
