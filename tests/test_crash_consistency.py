@@ -38,8 +38,14 @@ def tree_hash(root: Path) -> str:
 
 def run_apply(root: Path, target: str, fault: int, signal_name: str = "KILL") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "FLEETMIG_FAULT_AFTER_WRITES": str(fault), "FLEETMIG_FAULT_SIGNAL": signal_name}
+    # As from a terminal, Ctrl-C raises KeyboardInterrupt even where this test runs with SIGINT
+    # ignored (a background job inherits that, and Python then installs no handler of its own).
+    interactive = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "sys.argv[0] = 'fleetmig'; runpy.run_module('fleetmig', run_name='__main__')"
+    )
     return subprocess.run(
-        [sys.executable, "-m", "fleetmig", "apply", target, "--repo", str(root)],
+        [sys.executable, "-c", interactive, "apply", target, "--repo", str(root)],
         capture_output=True,
         text=True,
         env=env,
