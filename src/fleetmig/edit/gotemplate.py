@@ -177,15 +177,8 @@ def wrapping_if(text: str) -> Gate | None:
         found = found[closing + 1 :]
     if not found or found[0].body.split()[:1] != ["if"] or found[-1].body.split() != ["end"]:
         return None
-    depth = 0
-    for index, action in enumerate(found):
-        word = action.body.split()[:1]
-        if word and word[0] in _OPENERS:
-            depth += 1
-        elif word == ["end"]:
-            depth -= 1
-            if depth == 0 and index != len(found) - 1:
-                return None  # the first `if` closes before the end of the file
+    if _closing(found) != len(found) - 1:
+        return None  # the first `if` closes before the end of the file
     outside_before += text[cursor : found[0].open]
     outside = _without_comments(outside_before) + _without_comments(text[found[-1].close :])
     if outside.strip():
