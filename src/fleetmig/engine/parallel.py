@@ -43,7 +43,8 @@ class Pending(Generic[T]):
         self._answers = answers
 
     def cancel(self) -> None:
-        """The answer is no longer wanted: stop the worker now rather than let it hold a core."""
+        """The answer is no longer wanted: stop the worker now rather than let it hold a core (a
+        worker that has already answered, or been stopped, is left as it is)."""
         self._process.kill()
         self._process.join()
         self._answers.close()

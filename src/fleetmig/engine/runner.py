@@ -124,14 +124,9 @@ def _first_pass(chain: _Chain, codemods: Sequence[type[Codemod]], selected: froz
     start = chain.view
     bets = parallel.fork_each([functools.partial(_bet, start, share, selected) for share in shares[1:]])
 
-    cancelled = False
-
     def lost() -> None:  # the first change: every later share started from a fleet that is gone
-        nonlocal cancelled
-        if not cancelled:
-            cancelled = True
-            for bet in bets:
-                bet.cancel()
+        for bet in bets:
+            bet.cancel()
 
     try:
         runs = _in_order(chain, shares[0], selected, lost)
@@ -196,12 +191,8 @@ def _touched(reads: Reads, changes: list[dict[str, bool]]) -> bool:
 
 def apply_each(fleet: Fleet, codemods: Sequence[type[Codemod]]) -> dict[str, Changeset]:
     """Each codemod applied to the same fleet (not chained), on every core."""
-    changesets = parallel.map_shared(functools.partial(_apply_to, fleet), codemods)
+    changesets = parallel.map_shared(functools.partial(apply_one, fleet=fleet), codemods)
     return {cls.id: changeset for cls, changeset in zip(codemods, changesets, strict=True)}
-
-
-def _apply_to(fleet: Fleet, cls: type[Codemod]) -> Changeset:
-    return apply_one(cls, fleet)
 
 
 def _blocked_by_requirements(run: CodemodRun) -> bool:
