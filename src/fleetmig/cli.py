@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -142,13 +143,25 @@ def plan(
     """Read-only: what each codemod would change, and what needs a human."""
     codemods = registry.select(target)
     result = runner.simulate(_fleet(repo), codemods)
+    phases = sorted({cls.phase for cls in codemods}) if target != "all" else list(PHASES)
+    _emit(
+        format,
+        lambda: as_json(result.runs),
+        lambda: as_markdown(result.runs, phases),
+        lambda: print_table(out, result.runs),
+    )
+
+
+def _emit(
+    format: PlanFormat, json_text: Callable[[], str], markdown_text: Callable[[], str], table: Callable[[], None]
+) -> None:
+    """A report in the format asked for: JSON and markdown to stdout as they are, a table through rich."""
     if format is PlanFormat.json:
-        sys.stdout.write(as_json(result.runs) + "\n")
+        sys.stdout.write(json_text() + "\n")
     elif format is PlanFormat.markdown:
-        phases = sorted({cls.phase for cls in codemods}) if target != "all" else list(PHASES)
-        sys.stdout.write(as_markdown(result.runs, phases))
+        sys.stdout.write(markdown_text())
     else:
-        print_table(out, result.runs)
+        table()
 
 
 @app.command()
@@ -221,12 +234,12 @@ def verify_all(
         return
     _fleet(repo)
     report = run_verify(repo, base, render=render, check_waves=check_waves, schemas=schemas, crds=crds)
-    if format is PlanFormat.json:
-        sys.stdout.write(verify_report.as_json(report) + "\n")
-    elif format is PlanFormat.markdown:
-        sys.stdout.write(verify_report.as_markdown(report))
-    else:
-        verify_report.print_report(out, report)
+    _emit(
+        format,
+        lambda: verify_report.as_json(report),
+        lambda: verify_report.as_markdown(report),
+        lambda: verify_report.print_report(out, report),
+    )
     if not report.ok:
         raise typer.Exit(1)
 
@@ -242,12 +255,12 @@ def verify_waves(
     """Expand every ApplicationSet per cluster type as Argo CD does and check RollingSync; exit 1 on problems."""
     fleet = _fleet(repo)
     reports = waves.simulate(fleet, cluster_type)
-    if format is PlanFormat.json:
-        sys.stdout.write(waves_report.as_json(reports, system_ignores(fleet)) + "\n")
-    elif format is PlanFormat.markdown:
-        sys.stdout.write(waves_report.as_markdown(reports))
-    else:
-        waves_report.print_tables(out, reports)
+    _emit(
+        format,
+        lambda: waves_report.as_json(reports, system_ignores(fleet)),
+        lambda: waves_report.as_markdown(reports),
+        lambda: waves_report.print_tables(out, reports),
+    )
     if any(report.problems for report in reports):
         raise typer.Exit(1)
 
@@ -319,12 +332,12 @@ def check_images(
         raise InputError(f"--insecure-registry: {error}") from None
     client = RegistryClient(insecure_registries=insecure)
     report = images.check_images(_fleet(repo), cluster_type, client, PlatformCache(default_cache_path()))
-    if format is PlanFormat.json:
-        sys.stdout.write(images_report.as_json(report) + "\n")
-    elif format is PlanFormat.markdown:
-        sys.stdout.write(images_report.as_markdown(report))
-    else:
-        images_report.print_table(out, report)
+    _emit(
+        format,
+        lambda: images_report.as_json(report),
+        lambda: images_report.as_markdown(report),
+        lambda: images_report.print_table(out, report),
+    )
     if not report.ok:
         for line in images_report.problems(report):
             err.print(f"not verified multi-arch: {line}", markup=False)
