@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fleetmig.errors import FleetmigError
-from fleetmig.gotemplate_engine import GoTemplateEngine, GoTemplateEngineUnavailable, Job, Result, binary
+from fleetmig.gotemplate_engine import YAML_ERROR, GoTemplateEngine, GoTemplateEngineUnavailable, Job, Result, binary
 
 STRICT = ("missingkey=error",)
 
@@ -106,6 +106,21 @@ def test_from_yaml_decodes_like_sigs_k8s_yaml(engine: GoTemplateEngine) -> None:
     assert engine.render(template, data, STRICT) == ok("api float64 http")
     broken = engine.render("{{ (fromYaml .doc).Error }}", {"doc": "a: ["}, STRICT)
     assert broken.output is not None and broken.output.startswith("error converting YAML to JSON: ")
+
+
+def test_a_yaml_job_answers_its_output_read_as_argo_cd_reads_a_template_patch(engine: GoTemplateEngine) -> None:
+    """sigs.k8s.io/yaml's YAMLToJSON: YAML 1.1 booleans, integers stay integers, keys become strings."""
+    patch = "spec:\n  replicas: {{ .n }}\n  on: yes\n  8080: http\n  when: 2024-01-01\n  ratio: 0.5\n"
+    (read,) = engine.render_many([Job(patch, {"n": 3}, STRICT, yaml=True)])
+    assert read == Result(
+        None, None, {"spec": {"replicas": 3, "true": True, "8080": "http", "when": "2024-01-01", "ratio": 0.5}}
+    )
+    empty, broken, failing = engine.render_many(
+        [Job("", {}, yaml=True), Job("a: [", {}, yaml=True), Job("{{ .missing.key }}", {}, STRICT, yaml=True)]
+    )
+    assert empty == Result(None, None, None)
+    assert broken.error is not None and broken.error.startswith(YAML_ERROR + ": yaml: line 1")
+    assert failing.error is not None and "map has no entry for key" in failing.error
 
 
 def test_from_yaml_array(engine: GoTemplateEngine) -> None:

@@ -9,7 +9,6 @@ lists replace, null removes: the Application type declares no merge keys). Rende
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,8 +17,8 @@ import yaml
 
 from fleetmig.fleet.appsets import AppSet, ParamSet
 from fleetmig.fleet.model import Fleet
-from fleetmig.fleet.values import SAFE_LOADER
-from fleetmig.gotemplate_engine import GoTemplateEngine, Job
+from fleetmig.fleet.values import plain_copy
+from fleetmig.gotemplate_engine import YAML_ERROR, GoTemplateEngine, Job
 
 PHASE_LABEL = "rollout-phase"
 
@@ -57,12 +56,12 @@ def render_applications(
     for params in sets:
         jobs += [Job(text, params.params, appset.options) for _, text in fields]
         if patch:
-            jobs.append(Job(str(patch), params.params, appset.options))
+            jobs.append(Job(str(patch), params.params, appset.options, yaml=True))
     results = iter(engine.render_many(jobs) if appset.go_template else [])
     apps = []
     errors: list[TemplateError] = []
     for params in sets:
-        app = copy.deepcopy(template)
+        app = plain_copy(template)
         failed = False
         for where, text in fields:
             output = next(results) if appset.go_template else None
@@ -73,15 +72,12 @@ def render_applications(
             _put(app, where, (output.output or "") if output is not None else _fasttemplate(text, params.params))
         if patch and appset.go_template:
             rendered = next(results)
-            if rendered.error is not None:
-                failed = True
-                errors.append(_template_error(appset, params, "templatePatch", rendered.error))
+            if rendered.error is None:
+                _strategic_merge(app, rendered.value or {})
             else:
-                try:
-                    _strategic_merge(app, yaml.load(rendered.output or "", Loader=SAFE_LOADER) or {})
-                except yaml.YAMLError as error:
-                    failed = True
-                    errors.append(_template_error(appset, params, "templatePatch", f"renders invalid YAML: {error}"))
+                failed = True
+                invalid = "renders invalid YAML: " if rendered.error.startswith(YAML_ERROR) else ""
+                errors.append(_template_error(appset, params, "templatePatch", invalid + rendered.error))
         if not failed:
             apps.append(_application(appset, app, params))
     return apps, errors
@@ -132,7 +128,7 @@ def _strategic_merge(app: dict[str, Any], patch: Any) -> None:
         elif isinstance(value, dict) and isinstance(app.get(key), dict):
             _strategic_merge(app[key], value)
         else:
-            app[key] = copy.deepcopy(value)
+            app[key] = value  # the patch was read for this Application alone: nothing else holds it
 
 
 def _application(appset: AppSet, app: dict[str, Any], params: ParamSet) -> Application:

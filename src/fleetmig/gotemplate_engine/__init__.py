@@ -24,7 +24,7 @@ from typing import Any
 
 from fleetmig.errors import FleetmigError
 
-__all__ = ["GoTemplateEngine", "GoTemplateEngineUnavailable", "Job", "Result", "binary"]
+__all__ = ["YAML_ERROR", "GoTemplateEngine", "GoTemplateEngineUnavailable", "Job", "Result", "binary"]
 
 _SOURCE = Path(__file__).resolve().parent / "main.go"
 _DEFAULT_GOPATH = "/usr/share/gocode"
@@ -45,19 +45,27 @@ class GoTemplateEngineUnavailable(FleetmigError):
 @dataclass(frozen=True)
 class Job:
     """One template to render. `data` must be JSON-serialisable; its numbers reach Go as float64,
-    as Argo CD's generator parameters do. `options` are `goTemplateOptions` (`missingkey=error`)."""
+    as Argo CD's generator parameters do. `options` are `goTemplateOptions` (`missingkey=error`).
+    With `yaml`, the output is read as YAML the way Argo CD reads a rendered templatePatch and comes
+    back as `value` (Go's YAML reader is Argo CD's, and much faster than parsing in Python)."""
 
     template: str
     data: Any
     options: tuple[str, ...] = ()
+    yaml: bool = False
 
 
 @dataclass(frozen=True)
 class Result:
-    """Exactly one of `output` (the rendered text) and `error` (Go's message, verbatim) is set."""
+    """`output` (the rendered text), or for a `yaml` job `value` (the output read as YAML), or
+    `error` (Go's message, verbatim; `YAML_ERROR` starts it when the output is not YAML)."""
 
     output: str | None
     error: str | None
+    value: Any = None
+
+
+YAML_ERROR = "error converting YAML to JSON"
 
 
 class GoTemplateEngine:
@@ -82,12 +90,21 @@ class GoTemplateEngine:
             return []
         if self._binary is None:
             self._binary = binary(self._cache_dir)
-        request = {"jobs": [{"template": j.template, "data": j.data, "options": list(j.options)} for j in jobs]}
+        # Each distinct template and each data object (by identity: a parameter set's jobs share
+        # one) is sent once and named by index.
+        templates: dict[str, int] = {}
+        data: dict[int, tuple[int, Any]] = {}
+        encoded = []
+        for j in jobs:
+            template = templates.setdefault(j.template, len(templates))
+            datum = data.setdefault(id(j.data), (len(data), j.data))[0]
+            encoded.append({"template": template, "data": datum, "options": list(j.options), "yaml": j.yaml})
+        request = {"templates": list(templates), "data": [datum for _, datum in data.values()], "jobs": encoded}
         # allow_nan=False: NaN and Infinity are not JSON and Go's decoder would reject the batch.
         payload = json.dumps(request, allow_nan=False)
         # Every codemod and every pass expands the same ApplicationSets: the same batch is the same
         # answer, unless a template asks for time or randomness.
-        volatile = any(_VOLATILE.search(template) for template in {j.template for j in jobs})
+        volatile = any(_VOLATILE.search(template) for template in templates)
         key = None if volatile else hashlib.sha256(payload.encode()).hexdigest()
         if key is not None and key in _ANSWERS:
             return list(_ANSWERS[key])
@@ -126,9 +143,10 @@ def _parse_results(stdout: str, expected: int, engine: Path, stderr: str) -> lis
         raise RuntimeError(f"{problem}: expected {expected} results: {stdout[:200]!r} {stderr.strip()}")
     parsed: list[Result] = []
     for item in results:
-        if not isinstance(item, dict) or len(item) != 1 or not isinstance(item.get("output", item.get("error")), str):
+        text = item.get("output", item.get("error", "")) if isinstance(item, dict) else None
+        if not isinstance(item, dict) or len(item) != 1 or not isinstance(text, str):
             raise RuntimeError(f"{problem}: {item!r}")
-        parsed.append(Result(item.get("output"), item.get("error")))
+        parsed.append(Result(item.get("output"), item.get("error"), item.get("value")))
     return parsed
 
 

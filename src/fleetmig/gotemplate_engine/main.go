@@ -5,11 +5,18 @@
 //
 // Protocol: one JSON document on stdin,
 //
-//	{"jobs": [{"template": "...", "data": <any JSON>, "options": ["missingkey=error"]}, ...]}
+//	{"templates": ["...", ...], "data": [<any JSON>, ...],
+//	 "jobs": [{"template": 0, "data": 0, "options": ["missingkey=error"], "yaml": false}, ...]}
+//
+// where a job names its template and data by index: a batch repeats an ApplicationSet's few
+// templates and each parameter set's data many times, and each is sent and decoded once.
 //
 // and one JSON document on stdout, in job order,
 //
-//	{"results": [{"output": "..."} or {"error": "..."}, ...]}
+//	{"results": [{"output": "..."} or {"value": <any JSON>} or {"error": "..."}, ...]}
+//
+// A job with "yaml": true answers the output read as YAML, the way Argo CD reads a rendered
+// templatePatch (sigs.k8s.io/yaml's YAMLToJSON), as "value" instead of "output".
 //
 // A malformed request is reported on stderr with exit status 1; a template that fails (parse
 // error, execution error, panicking function) fails only its own job.
@@ -38,22 +45,26 @@ import (
 )
 
 type job struct {
-	Template string `json:"template"`
-	// Decoded by encoding/json into interface{}, so every number is a float64: Argo CD receives
-	// generator parameters through sigs.k8s.io/yaml, which goes through JSON as well, and
-	// templates such as `printf "%T"` or `eq .n 1` behave differently for float64 and int.
-	Data    interface{} `json:"data"`
-	Options []string    `json:"options"`
+	Template int      `json:"template"`
+	Data     int      `json:"data"`
+	Options  []string `json:"options"`
+	YAML     bool     `json:"yaml"`
 }
 
 type request struct {
-	Jobs []job `json:"jobs"`
+	Templates []string `json:"templates"`
+	// Decoded by encoding/json into interface{}, so every number is a float64: Argo CD receives
+	// generator parameters through sigs.k8s.io/yaml, which goes through JSON as well, and
+	// templates such as `printf "%T"` or `eq .n 1` behave differently for float64 and int.
+	Data []interface{} `json:"data"`
+	Jobs []job         `json:"jobs"`
 }
 
-// result holds exactly one of Output and Error; pointers so that an empty output is still sent.
+// result holds exactly one of Output, Value and Error; pointers so that an empty output is still sent.
 type result struct {
-	Output *string `json:"output,omitempty"`
-	Error  *string `json:"error,omitempty"`
+	Output *string          `json:"output,omitempty"`
+	Value  *json.RawMessage `json:"value,omitempty"`
+	Error  *string          `json:"error,omitempty"`
 }
 
 type response struct {
@@ -261,14 +272,18 @@ func execute(c compiled, data interface{}) (res result) {
 // renderAll parses each distinct template once (a batch repeats an ApplicationSet's few fields for
 // every parameter set) and executes the jobs on every core: a parsed template may be executed in
 // parallel, and each job only reads its own data.
-func renderAll(jobs []job) []result {
+func renderAll(req request) ([]result, error) {
+	jobs := req.Jobs
 	parsed := make([]compiled, len(jobs))
 	seen := map[string]compiled{}
 	for i, j := range jobs {
-		key := strings.Join(j.Options, "\x00") + "\x01" + j.Template
+		if j.Template < 0 || j.Template >= len(req.Templates) || j.Data < 0 || j.Data >= len(req.Data) {
+			return nil, fmt.Errorf("reading the request: job %d names a template or data that is not in the request", i)
+		}
+		key := strings.Join(j.Options, "\x00") + "\x01" + strconv.Itoa(j.Template)
 		c, ok := seen[key]
 		if !ok {
-			c = compile(j.Template, j.Options)
+			c = compile(req.Templates[j.Template], j.Options)
 			seen[key] = c
 		}
 		parsed[i] = c
@@ -281,12 +296,33 @@ func renderAll(jobs []job) []result {
 		go func(first int) {
 			defer wg.Done()
 			for i := first; i < len(jobs); i += workers {
-				results[i] = execute(parsed[i], jobs[i].Data)
+				results[i] = execute(parsed[i], req.Data[jobs[i].Data])
+				if jobs[i].YAML && results[i].Output != nil {
+					results[i] = yamlToJSON(*results[i].Output)
+				}
 			}
 		}(w)
 	}
 	wg.Wait()
-	return results
+	return results, nil
+}
+
+// yamlToJSON is sigs.k8s.io/yaml.YAMLToJSON: map keys become strings, integers stay integers.
+func yamlToJSON(text string) result {
+	var obj interface{}
+	if err := yaml.Unmarshal([]byte(text), &obj); err != nil {
+		return failure(fmt.Errorf("error converting YAML to JSON: %w", err))
+	}
+	jsonable, err := jsonableYAML(obj)
+	if err != nil {
+		return failure(fmt.Errorf("error converting YAML to JSON: %w", err))
+	}
+	encoded, err := json.Marshal(jsonable)
+	if err != nil {
+		return failure(fmt.Errorf("error converting YAML to JSON: %w", err))
+	}
+	value := json.RawMessage(encoded)
+	return result{Value: &value}
 }
 
 func failure(err error) result {
@@ -304,7 +340,11 @@ func run() error {
 	if decoder.More() {
 		return errors.New("reading the request: more than one JSON document on stdin")
 	}
-	resp := response{Results: renderAll(req.Jobs)}
+	results, err := renderAll(req)
+	if err != nil {
+		return err
+	}
+	resp := response{Results: results}
 	writer := bufio.NewWriter(os.Stdout)
 	encoder := json.NewEncoder(writer)
 	// Template output is text, not HTML: keep <no value> and & readable in the raw stream.
