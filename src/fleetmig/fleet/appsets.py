@@ -27,7 +27,7 @@ import yaml
 
 from fleetmig.errors import FleetmigError, InputError
 from fleetmig.fleet.model import Fleet
-from fleetmig.fleet.values import SAFE_LOADER, load_values
+from fleetmig.fleet.values import SAFE_LOADER, plain_copy
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
@@ -201,7 +201,7 @@ def _git_files(fleet: Fleet, appset: AppSet, body: dict[str, Any]) -> list[Param
                 f"ApplicationSet `{appset.name}` reads a broken symlink (-> {link}); Argo CD fails the whole set",
                 rel,
             )
-        data = load_values(fleet.read_bytes(rel), rel)
+        data = fleet.values(rel)
         items = data if isinstance(data, list) else [data if data is not None else {}]
         for index, item in enumerate(items):
             if not isinstance(item, dict):
@@ -221,7 +221,7 @@ def _with_path(item: dict[str, Any], rel: str, go_template: bool, body: dict[str
         "filenameNormalized": _normalized(posixpath.basename(rel)),
         "segments": directory.split("/"),
     }
-    params = copy.deepcopy(item) if go_template else _flatten(item)
+    params = plain_copy(item) if go_template else _flatten(item)
     prefix = body.get("pathParamPrefix")
     if go_template:
         target = params.setdefault(prefix, {}) if prefix else params
@@ -246,7 +246,7 @@ def _normalized(name: str) -> str:
 def _params(element: Any, go_template: bool) -> dict[str, Any]:
     if not isinstance(element, dict):
         raise GeneratorError("a list generator element must be a mapping")
-    return copy.deepcopy(element) if go_template else _flatten(element)
+    return plain_copy(element) if go_template else _flatten(element)
 
 
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -293,4 +293,4 @@ def _merge(into: dict[str, Any], top: dict[str, Any]) -> None:
         if isinstance(value, dict) and isinstance(into.get(key), dict):
             _merge(into[key], value)
         else:
-            into[key] = copy.deepcopy(value)
+            into[key] = plain_copy(value)
