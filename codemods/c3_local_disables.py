@@ -11,7 +11,7 @@ from fleetmig.errors import EditRefused
 from fleetmig.fleet.charts import Chart, template_files
 from fleetmig.fleet.components import LOCAL_CLUSTER_TYPE, Release, omitted_components
 from fleetmig.fleet.model import Fleet
-from fleetmig.fleet.render import RenderFailed, manifests, render_release
+from fleetmig.fleet.render import RenderFailed, render_release, renders_anything
 from fleetmig.fleet.values import coalesce
 
 OFF_COMMENT = "Off on {env}: {why} (fleetmig c3-local-disables).{more}"
@@ -78,7 +78,7 @@ class LocalDisables(Codemod):
             try:
                 # The other environments are rendered only when local renders nothing.
                 disabled = name in off or (
-                    not manifests(render_release(fleet, release)) and self._elsewhere(fleet, release) > 0
+                    not renders_anything(render_release(fleet, release)) and self._renders_elsewhere(fleet, release)
                 )
             except RenderFailed as error:
                 changeset.manual(release.component.path, None, f"`{name}` does not render with Helm: {error}")
@@ -106,9 +106,9 @@ class LocalDisables(Codemod):
             self._report_environment_tests(fleet, chart, release.env, changeset)
         return changeset
 
-    def _elsewhere(self, fleet: Fleet, release: Release) -> int:
+    def _renders_elsewhere(self, fleet: Fleet, release: Release) -> bool:
         others = [r for r in fleet.releases_named(release.component.name) if r.env != release.env]
-        return max((len(manifests(render_release(fleet, other))) for other in others), default=0)
+        return any(renders_anything(render_release(fleet, other)) for other in others)
 
     def _switch_off(self, fleet: Fleet, release: Release, why: str, changeset: Changeset) -> None:
         layout = fleet.policy.layout
@@ -137,7 +137,7 @@ class LocalDisables(Codemod):
             return
         after = editor.to_bytes()
         check = fleet.with_contents({rel: after})
-        if manifests(render_release(check, release)):
+        if renders_anything(render_release(check, release)):
             name = release.component.name
             changeset.manual(rel, None, f"`{name}` still renders objects with enabled: false; check the chart's gates")
             return

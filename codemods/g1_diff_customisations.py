@@ -14,7 +14,7 @@ from fleetmig.errors import EditRefused
 from fleetmig.fleet.applications import SYSTEM_IGNORES, system_ignores
 from fleetmig.fleet.components import Component
 from fleetmig.fleet.model import Fleet
-from fleetmig.fleet.render import RenderFailed, objects_by_name
+from fleetmig.fleet.render import RenderFailed, objects_of_kinds, render_release
 
 CM = ("configs", "cm")
 RESPECT = "RespectIgnoreDifferences=true"
@@ -248,6 +248,7 @@ class DiffCustomisations(Codemod):
         system = _system_kinds(fleet)
         if not system:
             return
+        names = {gk.rpartition("_")[2] for gk in system}
         for component in components:
             options = (fleet.values(component.path) or {}).get("syncOptions") or []
             if RESPECT not in options and component.name not in respect:
@@ -256,10 +257,10 @@ class DiffCustomisations(Codemod):
             for release in fleet.releases_named(component.name):
                 if release.component.path == component.path:
                     try:
-                        objects = objects_by_name(fleet, release)
+                        objects = objects_of_kinds(render_release(fleet, release), names)
                     except RenderFailed:
                         continue
-                    kinds |= {_gk(obj) for obj in objects.values()}
+                    kinds |= {_gk(obj) for obj in objects}
             for gk in sorted(kinds & system):
                 changeset.manual(
                     component.path,

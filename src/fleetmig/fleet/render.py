@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+import re
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -148,6 +149,27 @@ def manifests(rendered: dict[str, str]) -> list[Any]:
     for template, text in sorted(rendered.items()):
         if not template.endswith(NOTES):
             out += _documents(text)
+    return out
+
+
+# A key at the start of a line holds a mapping entry (or continues a scalar) of a document, which is
+# then not empty: enough to know a template rendered something without parsing it.
+_TOP_LEVEL_KEY = re.compile(r"^[A-Za-z_][\w./-]*:(?:[ \t]|$)", re.MULTILINE)
+
+
+def renders_anything(rendered: dict[str, str]) -> bool:
+    """`bool(manifests(rendered))`, parsing only templates whose text shows no top-level key."""
+    texts = [text for template, text in sorted(rendered.items()) if not template.endswith(NOTES)]
+    return any(_TOP_LEVEL_KEY.search(text) for text in texts) or any(_documents(text) for text in texts)
+
+
+def objects_of_kinds(rendered: dict[str, str], kinds: Collection[str]) -> list[Any]:
+    """The rendered objects whose `kind` is one of `kinds`. A template whose text never names one of
+    them cannot render one, so it is not parsed."""
+    out: list[Any] = []
+    for template, text in sorted(rendered.items()):
+        if not template.endswith(NOTES) and any(kind in text for kind in kinds):
+            out += [doc for doc in _documents(text) if isinstance(doc, dict) and doc.get("kind") in kinds]
     return out
 
 
