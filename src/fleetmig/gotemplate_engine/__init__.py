@@ -106,16 +106,16 @@ class GoTemplateEngine:
         # answer, unless a template asks for time or randomness.
         volatile = any(_VOLATILE.search(template) for template in templates)
         key = None if volatile else hashlib.sha256(payload.encode()).hexdigest()
-        if key is not None and key in _ANSWERS:
-            return list(_ANSWERS[key])
-        results = self._run(payload, len(jobs))
-        if key is not None:
-            _ANSWERS[key] = tuple(results)
-            while len(_ANSWERS) > 16:
-                del _ANSWERS[next(iter(_ANSWERS))]
-        return results
+        answer = _ANSWERS.get(key) if key is not None else None
+        if answer is None:
+            answer = self._run(payload)
+            if key is not None:
+                _ANSWERS[key] = answer
+                while len(_ANSWERS) > 16:
+                    del _ANSWERS[next(iter(_ANSWERS))]
+        return _parse_results(answer, len(jobs), self._binary)
 
-    def _run(self, payload: str, expected: int) -> list[Result]:
+    def _run(self, payload: str) -> str:
         assert self._binary is not None
         process = subprocess.run(
             [str(self._binary)], input=payload, capture_output=True, text=True, encoding="utf-8", check=False
@@ -125,22 +125,24 @@ class GoTemplateEngine:
                 f"the Go template engine {self._binary} exited with status {process.returncode}: "
                 f"{process.stderr.strip()}"
             )
-        return _parse_results(process.stdout, expected, self._binary, process.stderr)
+        return process.stdout
 
 
-_ANSWERS: dict[str, tuple[Result, ...]] = {}
+# Kept as the engine's answer text, parsed again on each hit: a few times smaller than the parsed
+# results of a batch of thousands of jobs, and every caller gets results of its own.
+_ANSWERS: dict[str, str] = {}
 _VOLATILE = re.compile(r"\b(?:rand\w*|uuid\w*|now|date\w*|unixEpoch)\b")
 
 
-def _parse_results(stdout: str, expected: int, engine: Path, stderr: str) -> list[Result]:
+def _parse_results(stdout: str, expected: int, engine: Path) -> list[Result]:
     problem = f"the Go template engine {engine} answered with an unexpected document"
     try:
         document = json.loads(stdout)
     except json.JSONDecodeError as error:
-        raise RuntimeError(f"{problem} ({error}): {stdout[:200]!r} {stderr.strip()}") from error
+        raise RuntimeError(f"{problem} ({error}): {stdout[:200]!r}") from error
     results = document.get("results") if isinstance(document, dict) else None
     if not isinstance(results, list) or len(results) != expected:
-        raise RuntimeError(f"{problem}: expected {expected} results: {stdout[:200]!r} {stderr.strip()}")
+        raise RuntimeError(f"{problem}: expected {expected} results: {stdout[:200]!r}")
     parsed: list[Result] = []
     for item in results:
         text = item.get("output", item.get("error", "")) if isinstance(item, dict) else None
