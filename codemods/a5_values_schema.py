@@ -125,7 +125,7 @@ class ValuesSchema(Codemod):
         contract = contract_schema(fleet)
         owned_enum = (*_properties_pointer((*segments, "cluster", "type")), "enum")
         releases = _releases_by_chart(fleet)
-        validator = jsonschema.Draft7Validator(contract)
+        problem_of = _ContractCheck(contract, segments[0])
         created = f"create {SCHEMA_FILE} requiring {fleet.policy.contract_root}.cluster.{{{','.join(CLUSTER_FIELDS)}}}"
         for chart in application_charts(fleet):
             path = f"{chart.path}/{SCHEMA_FILE}"
@@ -134,7 +134,7 @@ class ValuesSchema(Codemod):
             else:
                 content = render({"$schema": DRAFT_07, **_root(contract)}, "", "  ", "\n") + "\n"
                 changeset.create(path, content.encode("utf-8"), created)
-            _report_failing_releases(fleet, path, validator, releases.get(chart.path, ()), changeset)
+            _report_failing_releases(fleet, path, problem_of, releases.get(chart.path, ()), changeset)
         return changeset
 
     def _merge(
@@ -147,13 +147,14 @@ class ValuesSchema(Codemod):
         except UnicodeDecodeError as exc:
             changeset.manual(path, line_of_byte(raw, exc.start), f"not UTF-8 text ({exc.reason}); Helm cannot read it")
             return
+        duplicated: list[bool] = []
         try:
-            data = json.loads(text, object_pairs_hook=dict)
+            data = json.loads(text, object_pairs_hook=lambda pairs: _object(pairs, duplicated))
         except json.JSONDecodeError as exc:
             changeset.manual(path, *syntax_problem(text, exc))
             return
         document = JsonText(text)
-        duplicate = document.duplicate_key()
+        duplicate = document.duplicate_key() if duplicated else None
         if duplicate is not None:
             changeset.manual(path, duplicate[1], f"key `{duplicate[0]}` appears twice in one object; merge by hand")
             return
@@ -254,16 +255,46 @@ def _releases_by_chart(fleet: Fleet) -> dict[str, list[Release]]:
     return out
 
 
+def _object(pairs: list[tuple[str, Any]], duplicated: list[bool]) -> dict[str, Any]:
+    """A JSON object as json.loads builds it; notes when a key repeats (where, JsonText finds: its
+    scan is many times slower than json.loads, so it runs only then)."""
+    built = dict(pairs)
+    if len(built) != len(pairs):
+        duplicated.append(True)
+    return built
+
+
+class _ContractCheck:
+    """Why a release's values fail the contract (None when they pass). The contract looks only
+    under its first key (`global`), and releases mostly share that subtree, so each distinct one is
+    validated once."""
+
+    def __init__(self, contract: dict[str, Any], top: str) -> None:
+        self._validator = jsonschema.Draft7Validator(contract)
+        self._top = top
+        self._seen: dict[str, str | None] = {}
+
+    def __call__(self, values: dict[str, Any]) -> str | None:
+        checked = {self._top: values[self._top]} if self._top in values else {}
+        key = json.dumps(checked, sort_keys=True, default=repr)
+        if key not in self._seen:
+            error = jsonschema.exceptions.best_match(self._validator.iter_errors(checked))
+            self._seen[key] = None
+            if error is not None:
+                where = ".".join(str(part) for part in error.absolute_path) or "(root)"
+                self._seen[key] = f"at `{where}`: {error.message}"
+        return self._seen[key]
+
+
 def _report_failing_releases(
-    fleet: Fleet, path: str, validator: jsonschema.Draft7Validator, releases: Iterable[Release], changeset: Changeset
+    fleet: Fleet, path: str, problem_of: _ContractCheck, releases: Iterable[Release], changeset: Changeset
 ) -> None:
     """Releases whose values lack the contract: the schema makes their render fail, on purpose."""
     failing: dict[str, list[str]] = {}
     for release in releases:
-        error = jsonschema.exceptions.best_match(validator.iter_errors(fleet.release_values(release)))
-        if error is not None:
-            where = ".".join(str(part) for part in error.absolute_path) or "(root)"
-            failing.setdefault(f"at `{where}`: {error.message}", []).append(release.label)
+        problem = problem_of(fleet.release_values(release))
+        if problem is not None:
+            failing.setdefault(problem, []).append(release.label)
     for problem, labels in failing.items():
         changeset.manual(
             path,

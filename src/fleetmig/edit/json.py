@@ -8,6 +8,7 @@ extended on that line, and everything else (key order, spacing, BOM, CRLF) stays
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -70,8 +71,13 @@ class JsonText:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self._original = text
         self.newline = "\r\n" if "\r\n" in text else "\n"
-        self.unit = _indent_unit(text)
+
+    @functools.cached_property
+    def unit(self) -> str:
+        """The file's indent unit, as it was written (only edits that add nesting need it)."""
+        return _indent_unit(self._original)
 
     def tree(self) -> JsonNode:
         return _Parser(self.text).parse()
