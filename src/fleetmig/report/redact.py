@@ -9,6 +9,7 @@ appears (a finding that quotes it, a rendered object), once it is long enough no
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -31,6 +32,7 @@ _END_KEY = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY-----")
 MIN_LITERAL = 8
 
 
+@functools.lru_cache(maxsize=4096)  # a fleet repeats the same few thousand keys in every file
 def looks_secret(key: str) -> bool:
     lowered = key.lower().replace("-", "_")
     compact = lowered.replace("_", "")
