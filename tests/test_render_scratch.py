@@ -8,6 +8,7 @@ import pytest
 
 from fleetmig.fleet import render
 from fleetmig.fleet.model import Fleet
+from fleetmig.fleet.scratch import SCRATCH_VARIABLE
 
 from .fleets import write_fleet
 from .helm_render import helm
@@ -42,7 +43,7 @@ def test_a_configured_scratch_folder_holds_the_chart_only_while_helm_loads_it(
         seen.append(sorted(p.relative_to(scratch).as_posix() for p in scratch.rglob("*.yaml")))
         return load(path)
 
-    monkeypatch.setenv(render.SCRATCH_VARIABLE, str(scratch))
+    monkeypatch.setenv(SCRATCH_VARIABLE, str(scratch))
     monkeypatch.setattr(helm().Chart, "load", spying)
     assert rendered(fleet) == {"demo/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"}
     (written,) = seen
@@ -56,5 +57,5 @@ def test_an_unusable_scratch_folder_falls_back_to_the_temporary_directory(
     expected = rendered(fleet)
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("")
-    monkeypatch.setenv(render.SCRATCH_VARIABLE, str(not_a_folder))
+    monkeypatch.setenv(SCRATCH_VARIABLE, str(not_a_folder))
     assert rendered(fleet) == expected

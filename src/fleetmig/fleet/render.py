@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import posixpath
 import re
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Collection, Iterator
@@ -26,6 +24,7 @@ import yaml
 from fleetmig.errors import FleetmigError
 from fleetmig.fleet.components import Release
 from fleetmig.fleet.model import Fleet
+from fleetmig.fleet.scratch import written
 from fleetmig.fleet.values import SAFE_LOADER
 
 NOTES = "NOTES.txt"
@@ -215,39 +214,11 @@ def _helm() -> Any:
 
 @contextmanager
 def _materialized(fleet: Fleet, chart: str) -> Iterator[Path]:
-    scratch = _written(fleet, chart)
+    scratch = written("fleetmig-helm-", lambda folder: _write_chart(fleet, chart, folder / "chart", seen=()))
     try:
         yield Path(scratch.name, "chart")
     finally:
         scratch.cleanup()
-
-
-# A run writes a chart folder for every chart content it renders, hundreds of small files a
-# second: on a disk file system that is most of a render's cost, in memory it is nearly free.
-SCRATCH_VARIABLE = "FLEETMIG_SCRATCH"
-_IN_MEMORY = "/dev/shm"
-
-
-def _written(fleet: Fleet, chart: str) -> tempfile.TemporaryDirectory[str]:
-    """A scratch folder holding the chart as `chart/`: under FLEETMIG_SCRATCH, else in memory where
-    the system has a tmpfs; in the temporary directory when neither is there or can take it (full)."""
-    fast = os.environ.get(SCRATCH_VARIABLE) or (_IN_MEMORY if os.access(_IN_MEMORY, os.W_OK) else None)
-    try:
-        return _written_under(fleet, chart, fast)
-    except OSError:
-        if fast is None:
-            raise
-        return _written_under(fleet, chart, None)
-
-
-def _written_under(fleet: Fleet, chart: str, base: str | None) -> tempfile.TemporaryDirectory[str]:
-    scratch = tempfile.TemporaryDirectory(prefix="fleetmig-helm-", dir=base)
-    try:
-        _write_chart(fleet, chart, Path(scratch.name, "chart"), seen=())
-    except BaseException:
-        scratch.cleanup()
-        raise
-    return scratch
 
 
 def _fingerprint(fleet: Fleet, folder: str, digest: Any, seen: tuple[str, ...]) -> None:

@@ -14,7 +14,6 @@ import difflib
 import io
 import posixpath
 import tarfile
-import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ from fleetmig.errors import InputError
 from fleetmig.fleet.components import Release, omitted_components
 from fleetmig.fleet.model import Fleet
 from fleetmig.fleet.render import RenderFailed, manifests, namespace_of, render_release, same_apart_from_randomness
+from fleetmig.fleet.scratch import written
 from fleetmig.verify.declared import DECLARATIONS, Key
 
 WORKERS = 2
@@ -77,10 +77,16 @@ def fleet_at(root: Path, revision: str) -> Iterator[Fleet]:
         raise InputError("--base needs the fleet to be a git repository", root) from None
     except git.GitCommandError as error:
         raise InputError(f"cannot read revision `{revision}`: {error.stderr.strip()}", root) from None
-    with tempfile.TemporaryDirectory(prefix="fleetmig-base-") as scratch:
+
+    def extract(folder: Path) -> None:
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(scratch, filter="tar")
-        yield Fleet.open(Path(scratch, prefix) if prefix != "." else Path(scratch))
+            tar.extractall(folder, filter="tar")
+
+    scratch = written("fleetmig-base-", extract)
+    try:
+        yield Fleet.open(Path(scratch.name, prefix) if prefix != "." else Path(scratch.name))
+    finally:
+        scratch.cleanup()
 
 
 def compare(base: Fleet, head: Fleet) -> RenderReport:
