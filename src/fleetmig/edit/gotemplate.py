@@ -14,6 +14,7 @@ leave every other byte as it was.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -161,6 +162,7 @@ class Gate:
 _OPENERS = frozenset({"if", "with", "range", "define", "block"})
 
 
+@functools.lru_cache(maxsize=8192)  # codemods and passes ask about the same templates again and again
 def wrapping_if(text: str) -> Gate | None:
     """The `if` that wraps all of `text`, if one does (TemplateSyntaxError when unbalanced).
     Leading `define … end` blocks render nothing and may stand before it (a `define` cannot stand
@@ -220,8 +222,16 @@ def tokens(action: _Action) -> list[Token]:
     return out
 
 
-def find_reads(text: str, roots: frozenset[str]) -> list[Read]:
-    """Every read of `roots` (and every dynamic read of `.Values`) in template `text`."""
+@functools.lru_cache(maxsize=4096)
+def find_reads(text: str, roots: frozenset[str]) -> tuple[Read, ...]:
+    """Every read of `roots` (and every dynamic read of `.Values`) in template `text`.
+
+    Found once per text and shared (every pass of a run judges the same templates again): callers
+    read them, never change them."""
+    return tuple(_find_reads(text, roots))
+
+
+def _find_reads(text: str, roots: frozenset[str]) -> list[Read]:
     reads: list[Read] = []
     stack: list[_Frame] = []
     for action in actions(text):
