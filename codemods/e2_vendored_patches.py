@@ -20,7 +20,7 @@ from fleetmig.engine import Changeset, Codemod
 from fleetmig.errors import EditRefused
 from fleetmig.fleet.components import Release
 from fleetmig.fleet.model import Fleet
-from fleetmig.fleet.render import RenderFailed, objects_by_name, same_apart_from_randomness
+from fleetmig.fleet.render import RenderFailed, differing_objects, objects_by_name
 
 LOCK = "charts.lock.yaml"
 MARKERS = re.compile(r"AMEIDE PATCH|FLEET PATCH|LOCAL PATCH", re.IGNORECASE)
@@ -291,13 +291,13 @@ def _proof(before: Fleet, after: Fleet, vendored: Vendored) -> str | None:
         if release.label not in now_releases or not _uses(before, release, vendored):
             continue
         try:
-            was, again = objects_by_name(before, release), objects_by_name(before, release, fresh=True)
-            now = objects_by_name(after, now_releases[release.label])
+            was, now = objects_by_name(before, release), objects_by_name(after, now_releases[release.label])
+            differing = set(differing_objects(before, release, was, now))
         except RenderFailed as error:
             return f"{release.label} does not render: {error}"
         for key in set(was) | set(now):
             if key in was and key in now:
-                if not same_apart_from_randomness(was[key], again[key], now[key]):
+                if key in differing:
                     return f"{release.label} renders {'/'.join(key)} differently"
             elif key in now and not (key[0] in WORKLOADS and (now[key].get("spec") or {}).get("replicas") == 0):
                 return f"{release.label} gains {'/'.join(key)}"

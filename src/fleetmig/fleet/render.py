@@ -186,6 +186,21 @@ def objects_by_name(fleet: Fleet, release: Release, *, fresh: bool = False) -> d
     return {(str(d.get("kind")), str((d.get("metadata") or {}).get("name"))): d for d in docs if isinstance(d, dict)}
 
 
+def differing_objects(
+    fleet: Fleet, release: Release, was: dict[tuple[str, str], Any], now: dict[tuple[str, str], Any]
+) -> list[tuple[str, str]]:
+    """The objects `was` (the release rendered in `fleet`) and `now` both hold but render
+    differently, beyond Helm randomness; in `was`'s order. The release is rendered a second time to
+    see what randomness changes only when an object differs at all, which a proof rarely finds."""
+    differing = [key for key, obj in was.items() if key in now and obj != now[key]]
+    if not differing:
+        return []
+    again = objects_by_name(fleet, release, fresh=True)
+    return [
+        key for key in differing if key not in again or not same_apart_from_randomness(was[key], again[key], now[key])
+    ]
+
+
 def same_apart_from_randomness(first: Any, second: Any, candidate: Any) -> bool:
     """`candidate` equals `first` wherever two renders of the same input (`first`, `second`) agree;
     where they differ (Helm randomness), it only has to be a value of the same type."""

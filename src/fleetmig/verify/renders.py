@@ -128,8 +128,9 @@ def _render_pair(
     _, before, after = item
     try:
         was = _objects(base, before, fresh=True) if before else {}
-        again = _objects(base, before, fresh=True) if before else {}
         now = _objects(head, after, fresh=False) if after else {}
+        # What Helm randomness changes matters only where the two sides differ at all.
+        again = _objects(base, before, fresh=True) if before and was != now else was
     except RenderFailed as error:
         return f"does not render: {error}"
     return was, again, now
