@@ -82,22 +82,23 @@ class EnabledGate(Codemod):
         if not fleet.exists(rel):
             changeset.create(rel, f"# {COMMENT}\nenabled: true\n".encode(), "the chart's enabled switch")
             return True
-        editor = fleet.yaml(rel)
-        data = editor.data()
+        # Read as Helm reads it; the format-preserving editor (a much slower parse) only to edit.
+        data = fleet.values(rel)
         if isinstance(data, dict) and "enabled" in data:
             if isinstance(data["enabled"], bool):
                 return True
             changeset.manual(
                 rel,
-                editor.line_of(("enabled",)),
+                fleet.yaml(rel).line_of(("enabled",)),
                 "`enabled` is not a boolean here: the chart uses the name for something else; rename it first",
             )
             return False
         if data is not None and not isinstance(data, dict):
             changeset.manual(rel, 1, "values.yaml is not a mapping at the top level")
             return False
+        editor = fleet.yaml(rel)
         try:
-            first = next(iter(data)) if data else None
+            first = next(iter(editor.data() or {}), None)
             editor.insert((), "enabled", True, before=first, comment=COMMENT)
         except EditRefused as refusal:
             changeset.manual(rel, refusal.line, f"not changed: {refusal.message}")

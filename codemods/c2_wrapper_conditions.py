@@ -49,12 +49,14 @@ class WrapperConditions(Codemod):
         third_party = fleet.policy.layout.third_party.rstrip("/").split("/")[-1]
         for chart in application_charts(fleet):
             rel = f"{chart.path}/Chart.yaml"
+            data: Any = fleet.values(rel)
+            dependencies: Any = (data if isinstance(data, dict) else {}).get("dependencies") or []
+            if not any(_vendored(dependency, third_party) for dependency in dependencies):
+                continue  # the format-preserving editor (a much slower parse) only where there is work
             editor = fleet.yaml(rel)
-            dependencies: Any = (editor.data() or {}).get("dependencies") or []
             added = []
             for index, dependency in enumerate(dependencies):
-                repository = str(dependency.get("repository", "")) if isinstance(dependency, dict) else ""
-                if not repository.startswith(FILE_REPOSITORY) or f"/{third_party}/" not in f"/{repository}":
+                if not _vendored(dependency, third_party):
                     continue
                 alias = dependency.get("alias") or dependency.get("name")
                 wanted = f"{alias}.enabled"
@@ -83,3 +85,9 @@ class WrapperConditions(Codemod):
                     editor.line_of("dependencies"),
                 )
         return changeset
+
+
+def _vendored(dependency: Any, third_party: str) -> bool:
+    """Whether a Chart.yaml dependency is a vendored chart, referenced by `file://`."""
+    repository = str(dependency.get("repository", "")) if isinstance(dependency, dict) else ""
+    return repository.startswith(FILE_REPOSITORY) and f"/{third_party}/" in f"/{repository}"
