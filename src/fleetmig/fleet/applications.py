@@ -52,25 +52,26 @@ def render_applications(
     template = spec.get("template") or {}
     patch = spec.get("templatePatch")
     fields = list(template_strings(template, ()))
+    options, go_template = appset.options, appset.go_template
     jobs: list[Job] = []
     for params in sets:
-        jobs += [Job(text, params.params, appset.options) for _, text in fields]
+        jobs += [Job(text, params.params, options) for _, text in fields]
         if patch:
-            jobs.append(Job(str(patch), params.params, appset.options, yaml=True))
-    results = iter(engine.render_many(jobs) if appset.go_template else [])
+            jobs.append(Job(str(patch), params.params, options, yaml=True))
+    results = iter(engine.render_many(jobs) if go_template else [])
     apps = []
     errors: list[TemplateError] = []
     for params in sets:
         app = plain_copy(template)
         failed = False
         for where, text in fields:
-            output = next(results) if appset.go_template else None
+            output = next(results) if go_template else None
             if output is not None and output.error is not None:
                 failed = True
                 errors.append(_template_error(appset, params, ".".join(map(str, where)), output.error))
                 continue
             _put(app, where, (output.output or "") if output is not None else _fasttemplate(text, params.params))
-        if patch and appset.go_template:
+        if patch and go_template:
             rendered = next(results)
             if rendered.error is None:
                 _strategic_merge(app, rendered.value or {})

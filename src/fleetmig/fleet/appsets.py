@@ -184,15 +184,9 @@ def _git_files(fleet: Fleet, appset: AppSet, body: dict[str, Any]) -> list[Param
     include = [str(e["path"]) for e in entries if isinstance(e, dict) and not e.get("exclude")]
     exclude = [str(e["path"]) for e in entries if isinstance(e, dict) and e.get("exclude")]
     files = fleet.files.files()
-    # Argo CD's default globbing is git's pathspec: `*` crosses `/` (gitops-facts §1.2).
-    matched = sorted(
-        {
-            rel
-            for rel in files
-            if any(fnmatch.fnmatchcase(rel, p.lstrip("/")) for p in include)
-            and not any(fnmatch.fnmatchcase(rel, p.lstrip("/")) for p in exclude)
-        }
-    )
+    # Argo CD's default globbing is git's pathspec: `*` crosses `/` (gitops-facts §1.2), as in fnmatch.
+    included, excluded = _any_of(include), _any_of(exclude)
+    matched = sorted({rel for rel in files if included.match(rel) and not excluded.match(rel)})
     out: list[ParamSet] = []
     for rel in matched:
         link = fleet.files.link_target(rel)
@@ -209,6 +203,11 @@ def _git_files(fleet: Fleet, appset: AppSet, body: dict[str, Any]) -> list[Param
             where = rel if not isinstance(data, list) else f"{rel}#{index}"
             out.append(ParamSet(_with_path(item, rel, appset.go_template, body), [where]))
     return out
+
+
+def _any_of(patterns: list[str]) -> re.Pattern[str]:
+    """One regex for fnmatch patterns (never matching when there are none)."""
+    return re.compile("|".join(fnmatch.translate(p.lstrip("/")) for p in patterns) or r"(?!)")
 
 
 def _with_path(item: dict[str, Any], rel: str, go_template: bool, body: dict[str, Any]) -> dict[str, Any]:
