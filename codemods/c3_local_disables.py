@@ -11,7 +11,7 @@ from fleetmig.errors import EditRefused
 from fleetmig.fleet.charts import Chart, template_files
 from fleetmig.fleet.components import LOCAL_CLUSTER_TYPE, Release, omitted_components
 from fleetmig.fleet.model import Fleet
-from fleetmig.fleet.render import RenderFailed, render_release, renders_anything
+from fleetmig.fleet.render import RenderFailed, render_release, rendered_ahead, renders_anything
 from fleetmig.fleet.values import coalesce
 
 OFF_COMMENT = "Off on {env}: {why} (fleetmig c3-local-disables).{more}"
@@ -70,21 +70,27 @@ class LocalDisables(Codemod):
         omitted = omitted_components(fleet.policy, LOCAL_CLUSTER_TYPE)
         rules = fleet.policy.cluster_types.get(LOCAL_CLUSTER_TYPE)
         off = set(rules.off) if rules else set()
-        for release in fleet.releases:
-            chart = release.component.chart_path
-            if release.cluster_type != LOCAL_CLUSTER_TYPE or release.env is None or chart is None:
-                continue
+        local = [
+            release
+            for release in fleet.releases
+            if release.cluster_type == LOCAL_CLUSTER_TYPE and release.env is not None and release.component.chart_path
+        ]
+        rendered = rendered_ahead(fleet, [release for release in local if release.component.name not in off])
+        for release in local:
             name = release.component.name
-            try:
-                # The other environments are rendered only when local renders nothing.
-                disabled = name in off or (
-                    not renders_anything(render_release(fleet, release)) and self._renders_elsewhere(fleet, release)
-                )
-            except RenderFailed as error:
-                changeset.manual(release.component.path, None, f"`{name}` does not render with Helm: {error}")
-                continue
-            if not disabled:
-                continue
+            chart, env = release.component.chart_path, release.env
+            assert chart is not None and env is not None  # `local` holds only such releases
+            if name not in off:
+                _, outcome = next(rendered)
+                try:
+                    if isinstance(outcome, RenderFailed):
+                        raise outcome
+                    # The other environments are rendered only when local renders nothing.
+                    if renders_anything(outcome) or not self._renders_elsewhere(fleet, release):
+                        continue
+                except RenderFailed as error:
+                    changeset.manual(release.component.path, None, f"`{name}` does not render with Helm: {error}")
+                    continue
             if name in omitted:
                 changeset.manual(
                     release.component.path,
@@ -103,7 +109,7 @@ class LocalDisables(Codemod):
                 continue
             why = "clusterTypes.local.off lists it" if name in off else "it rendered nothing here"
             self._switch_off(fleet, release, why, changeset)
-            self._report_environment_tests(fleet, chart, release.env, changeset)
+            self._report_environment_tests(fleet, chart, env, changeset)
         return changeset
 
     def _renders_elsewhere(self, fleet: Fleet, release: Release) -> bool:

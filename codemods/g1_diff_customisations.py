@@ -14,7 +14,7 @@ from fleetmig.errors import EditRefused
 from fleetmig.fleet.applications import SYSTEM_IGNORES, system_ignores
 from fleetmig.fleet.components import Component
 from fleetmig.fleet.model import Fleet
-from fleetmig.fleet.render import RenderFailed, objects_of_kinds, render_release
+from fleetmig.fleet.render import RenderFailed, objects_of_kinds, rendered_ahead
 
 CM = ("configs", "cm")
 RESPECT = "RespectIgnoreDifferences=true"
@@ -249,19 +249,23 @@ class DiffCustomisations(Codemod):
         if not system:
             return
         names = {gk.rpartition("_")[2] for gk in system}
-        for component in components:
-            options = (fleet.values(component.path) or {}).get("syncOptions") or []
-            if RESPECT not in options and component.name not in respect:
-                continue
-            kinds: set[str] = set()
-            for release in fleet.releases_named(component.name):
-                if release.component.path == component.path:
-                    try:
-                        objects = objects_of_kinds(render_release(fleet, release), names)
-                    except RenderFailed:
-                        continue
-                    kinds |= {_gk(obj) for obj in objects}
-            for gk in sorted(kinds & system):
+        respecting = [
+            component
+            for component in components
+            if RESPECT in ((fleet.values(component.path) or {}).get("syncOptions") or []) or component.name in respect
+        ]
+        releases = [
+            release
+            for component in respecting
+            for release in fleet.releases_named(component.name)
+            if release.component.path == component.path
+        ]
+        kinds: dict[str, set[str]] = defaultdict(set)
+        for release, rendered in rendered_ahead(fleet, releases):
+            if not isinstance(rendered, RenderFailed):
+                kinds[release.component.path] |= {_gk(obj) for obj in objects_of_kinds(rendered, names)}
+        for component in respecting:
+            for gk in sorted(kinds[component.path] & system):
                 changeset.manual(
                     component.path,
                     None,

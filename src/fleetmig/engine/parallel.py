@@ -11,24 +11,17 @@ its share in-process, so an error surfaces exactly as it would without workers.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import sys
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Generic, TypeVar
 
+from fleetmig.cores import JOBS_VARIABLE, cores
+
 T = TypeVar("T")
 A = TypeVar("A")
-JOBS_VARIABLE = "FLEETMIG_JOBS"
-
-
-def cores() -> int:
-    """Worker processes to use: FLEETMIG_JOBS, else the cores this process may run on."""
-    configured = os.environ.get(JOBS_VARIABLE, "")
-    if configured.isdigit() and int(configured) > 0:
-        return int(configured)
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+__all__ = ["JOBS_VARIABLE", "Pending", "can_fork", "cores", "fork_each", "map_shared"]
 
 
 def can_fork() -> bool:

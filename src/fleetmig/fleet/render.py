@@ -12,8 +12,9 @@ import json
 import posixpath
 import re
 import threading
-from collections import OrderedDict
-from collections.abc import Collection, Iterator
+from collections import OrderedDict, deque
+from collections.abc import Collection, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from fleetmig.cores import cores
 from fleetmig.errors import FleetmigError
 from fleetmig.fleet.components import Release
 from fleetmig.fleet.model import Fleet
@@ -61,6 +63,29 @@ def render_release(
         namespace_of(fleet, release),
         fresh=fresh,
     )
+
+
+def rendered_ahead(
+    fleet: Fleet, releases: Iterable[Release]
+) -> Iterator[tuple[Release, dict[str, str] | RenderFailed]]:
+    """Each release with its render, or why Helm refused it, in order. Helm renders in Go without
+    holding Python's lock, so the next few releases render on the other cores meanwhile."""
+    pending: deque[tuple[Release, Future[dict[str, str]]]] = deque()
+    upcoming = iter(releases)
+    threads = cores()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        while True:
+            while len(pending) < 2 * threads and (release := next(upcoming, None)) is not None:
+                pending.append((release, pool.submit(render_release, fleet, release)))
+            if not pending:
+                return
+            release, future = pending.popleft()
+            outcome: dict[str, str] | RenderFailed
+            try:
+                outcome = future.result()
+            except RenderFailed as failure:
+                outcome = failure
+            yield release, outcome
 
 
 _MEMO: OrderedDict[str, dict[str, str]] = OrderedDict()
