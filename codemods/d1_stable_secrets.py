@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -501,23 +502,32 @@ def _render(parsed: _Parsed, tainted: set[str], policy: Policy) -> str:
             static_rows.append(f"{pad}        {key}: {value}")
     if not any(row.strip() and not _pure_action(row) for row in static_rows):
         static_rows = []
-    environment = jinja2.Environment(
+    return (
+        _templates()
+        .get_template("external-secret.yaml.j2")
+        .render(
+            pad=pad,
+            name=parsed.name,
+            namespace=parsed.namespace,
+            labels=parsed.labels,
+            template_labels=_reindented(parsed.labels, 6),
+            template_annotations=_reindented(parsed.annotations, 6),
+            type=parsed.type,
+            static=static_rows,
+            remote=remote_rows,
+            knobs=KNOBS,
+        )
+    )
+
+
+@functools.cache
+def _templates() -> jinja2.Environment:
+    """One environment for the run: it compiles the template once, not once per Secret."""
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(shipped_dir("templates") / "phase-d")),
         keep_trailing_newline=False,
         autoescape=False,
         undefined=jinja2.StrictUndefined,
-    )
-    return environment.get_template("external-secret.yaml.j2").render(
-        pad=pad,
-        name=parsed.name,
-        namespace=parsed.namespace,
-        labels=parsed.labels,
-        template_labels=_reindented(parsed.labels, 6),
-        template_annotations=_reindented(parsed.annotations, 6),
-        type=parsed.type,
-        static=static_rows,
-        remote=remote_rows,
-        knobs=KNOBS,
     )
 
 
