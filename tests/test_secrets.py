@@ -3,6 +3,7 @@ a report, a CI log or a PR body; it is shown as <redacted>."""
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from fleetmig.fleet.demo import write_demo
-from fleetmig.report.redact import looks_secret, redact_text, secret_values
+from fleetmig.report.redact import RedactingStream, looks_secret, redact_text, secret_values
 
 from .test_cli import fleetmig
 
@@ -112,3 +113,13 @@ def test_names_under_a_bare_key_stay_readable() -> None:
 def test_values_under_secret_keys_are_collected_at_any_depth() -> None:
     data = {"a": {"password": "p@ss-word-1"}, "list": [{"token": 12345678}], "secretName": "not-a-secret"}
     assert secret_values(data) == {"p@ss-word-1", "12345678"}
+
+
+def test_a_json_document_is_redacted_as_its_encoded_text_would_be() -> None:
+    document = {"changes": [{"diff": "@@ -1 +1 @@\n-password: hunter2-local-registry\n+token: x\n"}], "n": [1, 2.5]}
+    literals = {"hunter2-local-registry"}
+    as_text, as_document = io.StringIO(), io.StringIO()
+    RedactingStream(as_text, literals).write(json.dumps(document, indent=2) + "\n")
+    RedactingStream(as_document, literals).write_json(document)
+    assert as_document.getvalue() == as_text.getvalue()
+    assert "hunter2" not in as_document.getvalue() and "<redacted>" in as_document.getvalue()

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -152,6 +152,13 @@ def plan(
     )
 
 
+def _write_json(document: Any) -> None:
+    if isinstance(sys.stdout, RedactingStream):
+        sys.stdout.write_json(document)
+    else:
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+
+
 def _emit(
     format: PlanFormat, json_text: Callable[[], str], markdown_text: Callable[[], str], table: Callable[[], None]
 ) -> None:
@@ -190,7 +197,7 @@ def apply(
             "changes": records(result.changes),
             "findings": [{"codemod": f.codemod, "path": f.path, "line": f.line, "message": f.message} for f in manual],
         }
-        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        _write_json(payload)
     else:
         print_diff(out, unified_all(result.changes))
         for finding in manual:

@@ -170,6 +170,13 @@ class RedactingStream:
                 return json.dumps(redact_json(document, self._literals), indent=2)
         return redact_text(text, self._literals)
 
+    def write_json(self, document: Any) -> None:
+        """A JSON report, redacted string by string before it is encoded: what `write` does with
+        encoded JSON text, without parsing the text back (a large apply report is held once, not
+        three times)."""
+        self.flush()
+        self._stream.write(json.dumps(redact_json(document, self._literals), indent=2) + "\n")
+
     def flush(self) -> None:
         if self._pending:
             self._stream.write(redact_text(self._pending, self._literals))
