@@ -24,7 +24,7 @@ class NotIdempotent(FleetmigError):
 class CodemodRun:
     codemod: type[Codemod]
     changeset: Changeset
-    after: Fleet | None = None  # the fleet as this codemod left it
+    left: int = 0  # how many changesets had been applied when this codemod last changed the fleet
     reads: Reads | None = None  # what its last apply read
     mark: int = 0  # how many changes the run had seen when it last applied
     changed: bool = False  # whether its last apply changed anything
@@ -44,9 +44,25 @@ class CodemodRun:
 
 @dataclass
 class RunResult:
+    """The runs, and the changesets in the order they were applied to the fleet the run started
+    from. The intermediate views are not kept (with what they parsed and rendered they were a good
+    part of a run's memory): the rare caller that needs one rebuilds it from those changesets."""
+
+    start: Fleet
     runs: list[CodemodRun] = field(default_factory=list)
-    final: Fleet | None = None
+    applied: list[dict[str, bytes | None]] = field(default_factory=list)
     settled: bool = False  # a whole pass over the final state changed nothing
+
+    def view_after(self, count: int) -> Fleet:
+        """The fleet once the first `count` changesets were applied."""
+        merged: dict[str, bytes | None] = {}
+        for contents in self.applied[:count]:
+            merged.update(contents)
+        return self.start.with_contents(merged)
+
+    @property
+    def final(self) -> Fleet:
+        return self.view_after(len(self.applied))
 
     @property
     def changes(self) -> list[FileChange]:
@@ -69,8 +85,8 @@ def simulate(fleet: Fleet, codemods: Sequence[type[Codemod]]) -> RunResult:
     to catch. A codemod that found nothing to do last time and none of whose reads were touched
     since is not run again: it would find nothing again. Each codemod's changes of every pass are
     kept in order."""
-    result = RunResult()
-    chain = _Chain(fleet)
+    result = RunResult(fleet)
+    chain = _Chain(fleet, result.applied)
     selected = frozenset(cls.id for cls in codemods)
     result.runs = _first_pass(chain, codemods, selected)
     result.settled = not result.changes
@@ -87,19 +103,18 @@ def simulate(fleet: Fleet, codemods: Sequence[type[Codemod]]) -> RunResult:
             if again.changes:
                 run.changeset.changes.extend(again.changes)
                 run.changeset.findings = again.findings
-                run.after = chain.view
                 changed = True
         result.settled = not changed
-    result.final = chain.view
     return result
 
 
 class _Chain:
     """The fleet as the codemods applied so far left it, and what each of them changed."""
 
-    def __init__(self, fleet: Fleet) -> None:
+    def __init__(self, fleet: Fleet, applied: list[dict[str, bytes | None]] | None = None) -> None:
         self.view = fleet
         self.history: list[dict[str, bool]] = []  # per applied changeset: path → created or deleted
+        self.applied = [] if applied is None else applied  # per applied changeset: path → content
 
     def apply(self, run: CodemodRun) -> Changeset:
         with recording() as seen:
@@ -112,7 +127,9 @@ class _Chain:
         if changeset:
             contents = changeset.contents()
             self.history.append({rel: (new is None) == self.view.files.exists(rel) for rel, new in contents.items()})
+            self.applied.append(contents)
             self.view = self.view.with_contents(contents)
+            run.left = len(self.history)
 
 
 def _first_pass(chain: _Chain, codemods: Sequence[type[Codemod]], selected: frozenset[str]) -> list[CodemodRun]:
@@ -140,7 +157,6 @@ def _first_pass(chain: _Chain, codemods: Sequence[type[Codemod]], selected: froz
                 run = CodemodRun(cls, changeset)
                 if seen is not None:
                     chain.record(run, changeset, seen)
-                run.after = chain.view
                 runs.append(run)
     except BaseException:
         lost()  # no worker outlives the run (they hold the fleet's lock file open)
@@ -177,7 +193,6 @@ def _in_order(
         run = CodemodRun(cls, Changeset(cls.id))
         unmet = _unmet_requirements(cls, chain.view, selected)
         run.changeset = _blocked(cls, unmet) if unmet else chain.apply(run)
-        run.after = chain.view
         runs.append(run)
         if changed is not None and chain.history:
             changed()
@@ -232,8 +247,7 @@ def guard_idempotency(result: RunResult) -> None:
     for run in result.runs:
         if not run.changeset:
             continue
-        assert run.after is not None
-        again = apply_one(run.codemod, run.after)
+        again = apply_one(run.codemod, result.view_after(run.left))
         if again:
             paths = ", ".join(sorted({c.path for c in again.changes}))
             raise NotIdempotent(
