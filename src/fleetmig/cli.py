@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -44,6 +44,7 @@ from fleetmig.report import seeds as seeds_report
 from fleetmig.report import verify as verify_report
 from fleetmig.report import waves as waves_report
 from fleetmig.report.diff import print_diff
+from fleetmig.report.jsonstream import chunks
 from fleetmig.report.plan import as_json, as_markdown, print_table
 from fleetmig.report.redact import RedactingStream, fleet_secrets
 from fleetmig.verify import waves
@@ -152,11 +153,13 @@ def plan(
     )
 
 
-def _write_json(document: Any) -> None:
+def _write_json(document: Mapping[str, Any]) -> None:
+    """A JSON report (lists may be iterators), streamed rather than encoded whole."""
     if isinstance(sys.stdout, RedactingStream):
         sys.stdout.write_json(document)
     else:
-        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        sys.stdout.writelines(chunks(document))
+        sys.stdout.write("\n")
 
 
 def _emit(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from fleetmig.edit.yaml.source import split_lines
@@ -46,9 +46,10 @@ def unified_all(changes: Sequence[FileChange]) -> str:
     return "".join(unified(change) for change in changes)
 
 
-def records(changes: Sequence[FileChange]) -> list[dict[str, Any]]:
-    return [
-        {
+def records(changes: Sequence[FileChange]) -> Iterator[dict[str, Any]]:
+    """Each change as a JSON report states it, its diff made only when it is reached."""
+    for change in changes:
+        yield {
             "codemod": change.codemod,
             "kind": change.kind,
             "path": change.path,
@@ -57,5 +58,3 @@ def records(changes: Sequence[FileChange]) -> list[dict[str, Any]]:
             "line": change.line,
             "diff": unified(change),
         }
-        for change in changes
-    ]

@@ -12,11 +12,12 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
 from fleetmig.errors import InputError
 from fleetmig.fleet.model import Fleet
+from fleetmig.report.jsonstream import chunks
 
 REDACTED = "<redacted>"
 _SECRET_WORDS = ("password", "passwd", "passphrase", "token", "secret", "apikey", "api_key", "privatekey",
@@ -170,12 +171,13 @@ class RedactingStream:
                 return json.dumps(redact_json(document, self._literals), indent=2)
         return redact_text(text, self._literals)
 
-    def write_json(self, document: Any) -> None:
-        """A JSON report, redacted string by string before it is encoded: what `write` does with
-        encoded JSON text, without parsing the text back (a large apply report is held once, not
-        three times)."""
+    def write_json(self, document: Mapping[str, Any]) -> None:
+        """A JSON report, redacted string by string as it is encoded (`jsonstream.chunks`): what
+        `write` does with encoded JSON text, without holding the report or parsing it back."""
         self.flush()
-        self._stream.write(json.dumps(redact_json(document, self._literals), indent=2) + "\n")
+        for chunk in chunks(document, lambda value: redact_json(value, self._literals)):
+            self._stream.write(chunk)
+        self._stream.write("\n")
 
     def flush(self) -> None:
         if self._pending:
