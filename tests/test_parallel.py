@@ -45,6 +45,26 @@ def test_what_a_failing_worker_took_is_done_by_the_parent(forking: None) -> None
     assert parallel.map_shared(only_here, list(range(6))) == [1, 2, 3, 4, 5, 6]
 
 
+def test_claims_give_each_index_once_from_both_ends_across_a_fork(forking: None) -> None:
+    claims = parallel.Claims(40)
+
+    def from_the_back() -> list[int]:
+        taken = []
+        while (index := claims.back()) is not None:
+            time.sleep(0.002)
+            taken.append(index)
+        return taken
+
+    (worker,) = parallel.fork_each([from_the_back])
+    front = []
+    while (index := claims.front()) is not None:
+        time.sleep(0.002)
+        front.append(index)
+    back = worker.result()
+    assert back is not None and back and front, "both ends took some"
+    assert front == list(range(len(front))) and back == list(range(39, len(front) - 1, -1))
+
+
 def test_an_answer_that_does_not_pickle_is_redone_by_the_parent(forking: None) -> None:
     (pending,) = parallel.fork_each([lambda: lambda: None])
     assert pending.result() is None

@@ -21,7 +21,7 @@ from fleetmig.cores import JOBS_VARIABLE, cores
 
 T = TypeVar("T")
 A = TypeVar("A")
-__all__ = ["JOBS_VARIABLE", "Pending", "can_fork", "cores", "fork_each", "map_shared"]
+__all__ = ["JOBS_VARIABLE", "Claims", "Pending", "can_fork", "cores", "fork_each", "map_shared"]
 
 
 def can_fork() -> bool:
@@ -64,6 +64,31 @@ def fork_each(tasks: Sequence[Callable[[], T]]) -> list[Pending[T]]:
         sender.close()
         pending.append(Pending[T](process, answers))
     return pending
+
+
+class Claims:
+    """The indexes 0 … count-1, each claimed once: from the front by the process that made this,
+    from the back by the workers it forks after making it."""
+
+    def __init__(self, count: int) -> None:
+        context = multiprocessing.get_context("fork")
+        self._lock = context.Lock()
+        self._front = context.RawValue("i", 0)
+        self._back = context.RawValue("i", count - 1)
+
+    def front(self) -> int | None:
+        with self._lock:
+            if self._front.value > self._back.value:
+                return None
+            self._front.value += 1
+            return int(self._front.value - 1)
+
+    def back(self) -> int | None:
+        with self._lock:
+            if self._back.value < self._front.value:
+                return None
+            self._back.value -= 1
+            return int(self._back.value + 1)
 
 
 def map_shared(function: Callable[[A], T], items: Sequence[A]) -> list[T]:

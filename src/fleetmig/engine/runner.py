@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from fleetmig.engine import journal, parallel, registry
@@ -133,70 +133,65 @@ class _Chain:
 
 
 def _first_pass(chain: _Chain, codemods: Sequence[type[Codemod]], selected: frozenset[str]) -> list[CodemodRun]:
-    """Each codemod once, in order. The selection is cut into one share per core, and the later
-    shares start at once in forked workers on the fleet as it is, betting that the earlier shares
-    change nothing (a migrated fleet, `check`-like runs): a share whose bet lost is run again here,
-    on the fleet the earlier shares left."""
-    shares = _shares(codemods)
-    start = chain.view
-    bets = parallel.fork_each([functools.partial(_bet, start, share, selected) for share in shares[1:]])
+    """Each codemod once, in order. This process applies them from the first on; forked workers
+    meanwhile take them from the last, each on the fleet as it is, betting that every earlier one
+    changes nothing (a migrated fleet, `check`-like runs). Both ends meet wherever the costs put
+    them. The first change loses the bet: the workers are stopped, and the codemods after it run
+    here, in order, on the fleet it left."""
+    workers = min(parallel.cores(), len(codemods)) - 1 if parallel.can_fork() else 0
+    if workers < 1:
+        return _in_order(chain, codemods, selected)
+    claims = parallel.Claims(len(codemods))
+    bets = parallel.fork_each([functools.partial(_bet, chain.view, codemods, selected, claims)] * workers)
 
-    def lost() -> None:  # the first change: every later share started from a fleet that is gone
+    def lost() -> None:  # every answer of a worker started from a fleet that is gone
         for bet in bets:
             bet.cancel()
 
+    runs: list[CodemodRun] = []
     try:
-        runs = _in_order(chain, shares[0], selected, lost)
-        for share, bet in zip(shares[1:], bets, strict=True):
-            answers = None if chain.history else bet.result()
-            if answers is None:
-                lost()
-                runs += _in_order(chain, share, selected)
+        while not chain.history and (index := claims.front()) is not None:
+            runs += _in_order(chain, [codemods[index]], selected)
+        answers: dict[int, tuple[Changeset, Reads | None]] = {}
+        if chain.history:
+            lost()
+        else:
+            for bet in bets:
+                answers.update(bet.result() or {})  # a failed worker's codemods are redone here
+        for index in range(len(runs), len(codemods)):
+            if chain.history or index not in answers:
+                runs += _in_order(chain, [codemods[index]], selected)
                 continue
-            for cls, (changeset, seen) in zip(share, answers, strict=True):
-                run = CodemodRun(cls, changeset)
-                if seen is not None:
-                    chain.record(run, changeset, seen)
-                runs.append(run)
+            changeset, seen = answers[index]
+            run = CodemodRun(codemods[index], changeset)
+            if seen is not None:
+                chain.record(run, changeset, seen)
+            runs.append(run)
     except BaseException:
         lost()  # no worker outlives the run (they hold the fleet's lock file open)
         raise
     return runs
 
 
-def _shares(codemods: Sequence[type[Codemod]]) -> list[list[type[Codemod]]]:
-    """Consecutive shares of the selection, one per core when forking is possible."""
-    count = min(parallel.cores(), len(codemods)) if parallel.can_fork() else 1
-    size, extra = divmod(len(codemods), max(count, 1))
-    shares, start = [], 0
-    for index in range(count):
-        end = start + size + (index < extra)
-        shares.append(list(codemods[start:end]))
-        start = end
-    return shares or [[]]
+def _bet(
+    start: Fleet, codemods: Sequence[type[Codemod]], selected: frozenset[str], claims: parallel.Claims
+) -> dict[int, tuple[Changeset, Reads | None]]:
+    """In a worker: codemods taken from the back, each run on the fleet as it was when the pass began."""
+    answers = {}
+    while (index := claims.back()) is not None:
+        (run,) = _in_order(_Chain(start), [codemods[index]], selected)
+        answers[index] = (run.changeset, run.reads)
+    return answers
 
 
-def _bet(start: Fleet, share: list[type[Codemod]], selected: frozenset[str]) -> list[tuple[Changeset, Reads | None]]:
-    """In a worker: the share's runs on the fleet as it was when the pass began."""
-    return [(run.changeset, run.reads) for run in _in_order(_Chain(start), share, selected)]
-
-
-def _in_order(
-    chain: _Chain,
-    codemods: Sequence[type[Codemod]],
-    selected: frozenset[str],
-    changed: Callable[[], None] | None = None,
-) -> list[CodemodRun]:
-    """The codemods applied one after another; `changed` is called once the fleet has changed."""
+def _in_order(chain: _Chain, codemods: Sequence[type[Codemod]], selected: frozenset[str]) -> list[CodemodRun]:
+    """The codemods applied one after another."""
     runs = []
     for cls in codemods:
         run = CodemodRun(cls, Changeset(cls.id))
         unmet = _unmet_requirements(cls, chain.view, selected)
         run.changeset = _blocked(cls, unmet) if unmet else chain.apply(run)
         runs.append(run)
-        if changed is not None and chain.history:
-            changed()
-            changed = None
     return runs
 
 
