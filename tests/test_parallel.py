@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from fleetmig.engine import parallel
+from fleetmig.errors import InputError
 from fleetmig.fleet.demo import write_demo
+from fleetmig.fleet.model import Fleet
 
 
 @pytest.fixture
@@ -63,6 +65,29 @@ def test_claims_give_each_index_once_from_both_ends_across_a_fork(forking: None)
     back = worker.result()
     assert back is not None and back and front, "both ends took some"
     assert front == list(range(len(front))) and back == list(range(39, len(front) - 1, -1))
+
+
+def test_data_files_parsed_on_both_cores_are_what_one_process_parses(
+    forking: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "fleet"
+    write_demo(root)
+    broken = root / "sources/values/_shared/platform/broken.yaml"
+    broken.write_text("a: [1\n")
+    monkeypatch.setattr(parallel, "_FILES_PER_CORE", 1)
+    shared, alone = Fleet.open(root), Fleet.open(root)
+    parallel.parse_data_files(shared)
+    expected, unreadable = {}, []
+    for rel in alone.data_files():
+        try:
+            expected[rel] = alone.values(rel)
+        except InputError:
+            unreadable.append(rel)
+    assert len(expected) > 50 and "sources/values/_shared/platform/broken.yaml" in unreadable
+    assert {rel: shared._plain._own.get(rel) for rel in expected} == expected
+    assert not any(rel in shared._plain._own for rel in unreadable)  # whoever reads them reports them
+    with pytest.raises(InputError, match="invalid YAML"):
+        shared.values("sources/values/_shared/platform/broken.yaml")
 
 
 def test_an_answer_that_does_not_pickle_is_redone_by_the_parent(forking: None) -> None:

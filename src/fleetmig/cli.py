@@ -22,7 +22,7 @@ from fleetmig.bot.repos import shard as shard_repos
 from fleetmig.bot.run import BotOptions, parse_phases, run_all
 from fleetmig.check import rules as check_rules
 from fleetmig.check.run import check as run_check
-from fleetmig.engine import journal, registry, runner
+from fleetmig.engine import journal, parallel, registry, runner
 from fleetmig.engine.diff import records, unified_all
 from fleetmig.engine.phases import PHASES
 from fleetmig.engine.writer import undo
@@ -463,6 +463,7 @@ def _fleet(repo: Path) -> Fleet:
     if recovered is not None:
         err.print(f"fleetmig: {recovered}; the fleet is whole again")
     fleet = Fleet.open(repo)
+    parallel.parse_data_files(fleet)
     literals = fleet_secrets(fleet)
     sys.stdout = RedactingStream(_STREAMS[0], literals)
     sys.stderr = RedactingStream(_STREAMS[1], literals)

@@ -121,6 +121,32 @@ class Fleet:
             data = self._plain[rel] = load_values(self.read_bytes(rel), rel)
             return data
 
+    def adopt(self, parsed: Mapping[str, Any]) -> None:
+        """Take values files parsed elsewhere (another process, from the same files) as parsed here."""
+        for rel, data in parsed.items():
+            self._plain[rel] = data
+
+    def data_files(self) -> list[str]:
+        """The YAML files fleetmig reads as data: values at every layer, descriptors, chart
+        metadata and defaults (not templates)."""
+        layout = self.policy.layout
+        roots = tuple(
+            root.rstrip("/") + "/"
+            for root in (
+                layout.shared_values,
+                layout.env_values,
+                layout.shared_components,
+                layout.local_components,
+                layout.optional_components,
+                *layout.owned_charts,
+            )
+        )
+        return [
+            rel
+            for rel in self.files.files()
+            if rel.startswith(roots) and rel.endswith((".yaml", ".yml")) and "/templates/" not in rel
+        ]
+
     # -------------------------------------------------------------- what the layout describes
     # The shape is computed once and handed on to derived views, so reading it notes all of its
     # inputs each time: the cluster configs, the descriptors and which globals files exist.

@@ -136,8 +136,8 @@ def fleet_secrets(fleet: Fleet) -> set[str]:
     layout = fleet.policy.layout
     roots = tuple(root.rstrip("/") + "/" for root in (layout.shared_values, layout.env_values, *layout.owned_charts))
     found: set[str] = set()
-    for rel in fleet.files.files():
-        if rel.startswith(roots) and rel.endswith((".yaml", ".yml")) and "/templates/" not in rel:
+    for rel in fleet.data_files():
+        if rel.startswith(roots):
             try:
                 found |= secret_values(fleet.values(rel))
             except InputError:
