@@ -12,6 +12,7 @@ from fleetmig.check.rules import BY_ID, RULES, Rule
 from fleetmig.engine import registry
 from fleetmig.engine.runner import apply_each
 from fleetmig.errors import InputError
+from fleetmig.fleet.files import under
 from fleetmig.fleet.model import Fleet
 
 SUPPRESSION = re.compile(r"fleetmig:\s*ignore\[([\w,\s-]+)\](?:\s+because\s+(.*))?")
@@ -89,16 +90,7 @@ def check(fleet: Fleet, *, base: str | None = None, only: list[str] | None = Non
 
 def _symlinks(fleet: Fleet) -> list[Violation]:
     layout = fleet.policy.layout
-    roots = tuple(
-        root.rstrip("/") + "/"
-        for root in (
-            layout.shared_components,
-            layout.local_components,
-            layout.optional_components,
-            layout.shared_values,
-            layout.env_values,
-        )
-    )
+    roots = under(*layout.descriptors_and_values)
     out = []
     for rel in fleet.files.files():
         target = fleet.files.link_target(rel) if rel.startswith(roots) else None
@@ -133,7 +125,7 @@ def _hostnames(fleet: Fleet) -> list[Violation]:
         return []
     pattern = re.compile(r"(?<![\w.-])(?:[a-z0-9-]+\.)+(?:" + "|".join(re.escape(d) for d in sorted(domains)) + r")\b")
     shared = layout.shared_values.rstrip("/") + "/"
-    owned = tuple(root.rstrip("/") + "/" for root in layout.owned_charts)
+    owned = under(*layout.owned_charts)
     out = []
     for rel in fleet.files.files():
         is_default = rel.startswith(owned) and rel.endswith("/values.yaml")

@@ -16,6 +16,7 @@ from typing import Any
 from fleetmig.edit.gotemplate import Read, TemplateSyntaxError, Token, find_reads
 from fleetmig.fleet.charts import Chart, charts, template_files
 from fleetmig.fleet.contract import Bridge, bridges
+from fleetmig.fleet.files import under
 from fleetmig.fleet.model import Fleet
 from fleetmig.fleet.values import MISSING, coalesce, lookup
 
@@ -42,7 +43,7 @@ class Verdict:
 def values_files(fleet: Fleet) -> list[str]:
     """Values files the releases layer, and everything under the shared and per-env values roots."""
     layout = fleet.policy.layout
-    roots = tuple(root.rstrip("/") + "/" for root in (layout.shared_values, layout.env_values))
+    roots = under(layout.shared_values, layout.env_values)
     listed = {rel for release in fleet.releases for rel in release.value_files}
     return [
         rel

@@ -19,6 +19,11 @@ from fleetmig.fleet import reads
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "__pycache__"})
 
 
+def under(*folders: str) -> tuple[str, ...]:
+    """Prefixes of the paths inside `folders`, for `str.startswith`."""
+    return tuple(folder.rstrip("/") + "/" for folder in folders)
+
+
 class FileView:
     """The fleet's files: the disk under `root`, overlaid with pending contents (None = deleted)."""
 

@@ -14,7 +14,7 @@ from fleetmig.edit.yaml import YamlEditor
 from fleetmig.errors import InputError
 from fleetmig.fleet import reads
 from fleetmig.fleet.components import LOCAL_CLUSTER_TYPE, Component, Release, parse_component
-from fleetmig.fleet.files import FileView
+from fleetmig.fleet.files import FileView, under
 from fleetmig.fleet.inherited import Inherited
 from fleetmig.fleet.policy import Policy, load_policy
 from fleetmig.fleet.values import coalesce, load_values
@@ -78,7 +78,7 @@ class Fleet:
         # release they check, and recomputing it each time is quadratic. An edited descriptor that
         # only points its component at another chart (a wrapper) patches the releases in place.
         layout = self.policy.layout
-        roots = tuple(root.rstrip("/") + "/" for root in (layout.shared_components, layout.local_components))
+        roots = under(layout.shared_components, layout.local_components)
         descriptors = [rel for rel in contents if rel.startswith(roots) and rel.endswith("/component.yaml")]
         layer_globs = [
             layout.cluster_globals.replace("{clusterType}", "*"),
@@ -130,17 +130,7 @@ class Fleet:
         """The YAML files fleetmig reads as data: values at every layer, descriptors, chart
         metadata and defaults (not templates)."""
         layout = self.policy.layout
-        roots = tuple(
-            root.rstrip("/") + "/"
-            for root in (
-                layout.shared_values,
-                layout.env_values,
-                layout.shared_components,
-                layout.local_components,
-                layout.optional_components,
-                *layout.owned_charts,
-            )
-        )
+        roots = under(*layout.descriptors_and_values, *layout.owned_charts)
         return [
             rel
             for rel in self.files.files()

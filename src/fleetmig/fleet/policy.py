@@ -114,6 +114,17 @@ class Layout:
     overlays: str = "argocd/overlays"
     argocd_values: str = "sources/values/common/argocd.yaml"
 
+    @property
+    def descriptors_and_values(self) -> tuple[str, ...]:
+        """The folders of component descriptors and values files (not charts)."""
+        return (
+            self.shared_components,
+            self.local_components,
+            self.optional_components,
+            self.shared_values,
+            self.env_values,
+        )
+
     def cluster_globals_for(self, cluster_type: str) -> str:
         """The cluster-type globals file for `cluster_type`, e.g. `.../cluster/local/globals.yaml`."""
         _check_path_name(cluster_type, "cluster type")

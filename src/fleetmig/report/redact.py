@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
 from fleetmig.errors import InputError
+from fleetmig.fleet.files import under
 from fleetmig.fleet.model import Fleet
 from fleetmig.report.jsonstream import chunks
 
@@ -134,7 +135,7 @@ def redact_json(node: Any, literals: set[str]) -> Any:
 def fleet_secrets(fleet: Fleet) -> set[str]:
     """The values every values file of the fleet holds under a secret-looking key."""
     layout = fleet.policy.layout
-    roots = tuple(root.rstrip("/") + "/" for root in (layout.shared_values, layout.env_values, *layout.owned_charts))
+    roots = under(layout.shared_values, layout.env_values, *layout.owned_charts)
     found: set[str] = set()
     for rel in fleet.data_files():
         if rel.startswith(roots):
