@@ -71,8 +71,8 @@ def fork_each(tasks: Sequence[Callable[[], T]]) -> list[Pending[T]]:
 
 
 class Claims:
-    """The indexes 0 … count-1, each claimed once: from the front by the process that made this,
-    from the back by the workers it forks after making it."""
+    """The indexes 0 … count-1, each claimed once, from either end, by the process that made this
+    and the workers it forks after making it."""
 
     def __init__(self, count: int) -> None:
         context = multiprocessing.get_context("fork")
@@ -125,17 +125,13 @@ def map_shared(function: Callable[[A], T], items: Sequence[A]) -> list[T]:
     become free (costs vary too much per item for fixed shares)."""
     if not can_fork() or len(items) < 2:
         return [function(item) for item in items]
-    taken = multiprocessing.get_context("fork").Value("i", 0)
+    claims = Claims(len(items))
 
     def drain() -> dict[int, T]:
         out: dict[int, T] = {}
-        while True:
-            with taken.get_lock():
-                index = taken.value
-                taken.value += 1
-            if index >= len(items):
-                return out
+        while (index := claims.front()) is not None:
             out[index] = function(items[index])
+        return out
 
     workers = fork_each([drain] * (min(cores(), len(items)) - 1))
     try:

@@ -86,7 +86,7 @@ def simulate(fleet: Fleet, codemods: Sequence[type[Codemod]]) -> RunResult:
     since is not run again: it would find nothing again. Each codemod's changes of every pass are
     kept in order."""
     result = RunResult(fleet)
-    chain = _Chain(fleet, result.applied)
+    chain = _Chain(fleet)
     selected = frozenset(cls.id for cls in codemods)
     result.runs = _first_pass(chain, codemods, selected)
     result.settled = not result.changes
@@ -105,16 +105,17 @@ def simulate(fleet: Fleet, codemods: Sequence[type[Codemod]]) -> RunResult:
                 run.changeset.findings = again.findings
                 changed = True
         result.settled = not changed
+    result.applied = chain.applied
     return result
 
 
 class _Chain:
     """The fleet as the codemods applied so far left it, and what each of them changed."""
 
-    def __init__(self, fleet: Fleet, applied: list[dict[str, bytes | None]] | None = None) -> None:
+    def __init__(self, fleet: Fleet) -> None:
         self.view = fleet
         self.history: list[dict[str, bool]] = []  # per applied changeset: path → created or deleted
-        self.applied = [] if applied is None else applied  # per applied changeset: path → content
+        self.applied: list[dict[str, bytes | None]] = []  # per applied changeset: path → content
 
     def apply(self, run: CodemodRun) -> Changeset:
         with recording() as seen:
