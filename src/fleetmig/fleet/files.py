@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import bisect
 import os
-import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 
@@ -117,7 +116,7 @@ class FileView:
         regex = reads.glob_regex(pattern)
         # Only the names under the pattern's literal prefix are tested: globbing one chart's folder
         # must not cost a scan of the whole fleet.
-        prefix = re.split(r"[*?\[]", pattern, maxsplit=1)[0]
+        prefix = reads.literal_prefix(pattern)
         names = self._sorted_files()
         out = []
         for index in range(bisect.bisect_left(names, prefix), len(names)):

@@ -16,7 +16,7 @@ from fleetmig.fleet import reads
 from fleetmig.fleet.components import LOCAL_CLUSTER_TYPE, Component, Release, parse_component
 from fleetmig.fleet.files import FileView, under
 from fleetmig.fleet.inherited import Inherited
-from fleetmig.fleet.policy import Policy, load_policy
+from fleetmig.fleet.policy import CLUSTER_TYPE_PLACEHOLDER, ENV_PLACEHOLDER, Policy, load_policy
 from fleetmig.fleet.values import coalesce, load_values
 
 LayerKind = Literal["base", "cluster", "env"]
@@ -80,14 +80,11 @@ class Fleet:
         layout = self.policy.layout
         roots = under(layout.shared_components, layout.local_components)
         descriptors = [rel for rel in contents if rel.startswith(roots) and rel.endswith("/component.yaml")]
-        layer_globs = [
-            layout.cluster_globals.replace("{clusterType}", "*"),
-            layout.env_globals.replace("{env}", "*"),
-        ]
         for rel, content in contents.items():
             created_or_deleted = (content is None) == self.files.exists(rel)
             if rel.startswith(layout.cluster_configs.rstrip("/") + "/") or (
-                created_or_deleted and (rel in descriptors or any(reads.glob_regex(g).match(rel) for g in layer_globs))
+                created_or_deleted
+                and (rel in descriptors or any(reads.glob_regex(g).match(rel) for g in layout.globals_globs))
             ):
                 return view
         for name in _SHAPE:
@@ -194,8 +191,8 @@ class Fleet:
         reads.contents(layout.cluster_configs.rstrip("/") + "/*.yaml")
         for root in (layout.shared_components, layout.local_components):
             reads.contents(root.rstrip("/") + "/**/component.yaml")
-        reads.listing(layout.cluster_globals.replace("{clusterType}", "*"))
-        reads.listing(layout.env_globals.replace("{env}", "*"))
+        for glob in layout.globals_globs:
+            reads.listing(glob)
 
     @cached_property
     def _cluster_entries(self) -> tuple[ClusterEntry, ...]:
@@ -234,8 +231,8 @@ class Fleet:
         """Cluster types named by the policy, the cluster configs, or a cluster globals file."""
         names = set(self.policy.cluster_types) | {e.cluster_type for e in self.cluster_entries}
         template = self.policy.layout.cluster_globals
-        for rel in self.files.glob(template.replace("{clusterType}", "*")):
-            names.add(_placeholder_value(template, "{clusterType}", rel))
+        for rel in self.files.glob(self.policy.layout.globals_globs[0]):
+            names.add(_placeholder_value(template, CLUSTER_TYPE_PLACEHOLDER, rel))
         return tuple(sorted(names))
 
     @cached_property
@@ -243,8 +240,8 @@ class Fleet:
         """env → its cluster type (None when no cluster config names the env)."""
         envs: dict[str, str | None] = {}
         template = self.policy.layout.env_globals
-        for rel in self.files.glob(template.replace("{env}", "*")):
-            envs[_placeholder_value(template, "{env}", rel)] = None
+        for rel in self.files.glob(self.policy.layout.globals_globs[1]):
+            envs[_placeholder_value(template, ENV_PLACEHOLDER, rel)] = None
         for entry in self.cluster_entries:
             known = envs.get(entry.env)
             if known is not None and known != entry.cluster_type:

@@ -125,6 +125,14 @@ class Layout:
             self.env_values,
         )
 
+    @property
+    def globals_globs(self) -> tuple[str, str]:
+        """Globs of every cluster-type and every environment globals file."""
+        return (
+            self.cluster_globals.replace(CLUSTER_TYPE_PLACEHOLDER, "*"),
+            self.env_globals.replace(ENV_PLACEHOLDER, "*"),
+        )
+
     def cluster_globals_for(self, cluster_type: str) -> str:
         """The cluster-type globals file for `cluster_type`, e.g. `.../cluster/local/globals.yaml`."""
         _check_path_name(cluster_type, "cluster type")

@@ -69,8 +69,13 @@ def contents(pattern: str) -> None:
 _WILDCARD = re.compile(r"[*?\[]")
 
 
+def literal_prefix(pattern: str) -> str:
+    """What every path a glob matches starts with: the pattern up to its first wildcard."""
+    return _WILDCARD.split(pattern, maxsplit=1)[0]
+
+
 def _bucket(buckets: dict[str, dict[str, re.Pattern[str]]], pattern: str) -> None:
-    literal = _WILDCARD.split(pattern, maxsplit=1)[0]
+    literal = literal_prefix(pattern)
     folder = literal[: literal.rfind("/") + 1]
     patterns = buckets.setdefault(folder, {})
     if pattern not in patterns:
