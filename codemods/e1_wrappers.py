@@ -15,6 +15,7 @@ from fleetmig.errors import EditRefused
 from fleetmig.fleet.components import Component
 from fleetmig.fleet.model import Fleet
 from fleetmig.fleet.render import RenderFailed, differing_objects, objects_by_name
+from fleetmig.fleet.values import dump_values, load_values
 from fleetmig.resources import shipped_dir
 
 TEMPLATES = ("Chart.yaml", "values.yaml", "README.md")
@@ -102,6 +103,17 @@ class Wrappers(Codemod):
             changeset.manual(f"{vendored}/values.schema.json", None, problem)
             return
         files = _wrapper_files(fleet, vendored, wrapper, alias, name, version)
+        names = {c.name for c in components}
+        # Most of the cost of a wrapper that cannot work is editing the files with their comments
+        # kept, so the wrapper is first proven with the edited data alone, written plainly. The real
+        # edits are proven again only when they do not leave exactly that data.
+        predicted = _predicted_edits(fleet, components, wrapper, alias)
+        plainly = {rel: dump_values(data) for rel, data in (predicted or {}).items()}
+        if predicted is not None:
+            difference = _render_difference(fleet, fleet.with_contents({**files, **plainly}), names)
+            if difference:
+                changeset.manual(where, None, f"`{vendored}` not wrapped: {difference}")
+                return
         contents: dict[str, bytes | None] = dict(files)
         try:
             for component in components:
@@ -115,7 +127,10 @@ class Wrappers(Codemod):
         except EditRefused as refusal:
             changeset.manual(refusal.path or where, refusal.line, f"not wrapped: {refusal.message}")
             return
-        difference = _render_difference(fleet, fleet.with_contents(contents), {c.name for c in components})
+        as_predicted = predicted is not None and all(
+            load_values(contents[rel] or b"", rel) == load_values(plain, rel) for rel, plain in plainly.items()
+        )
+        difference = None if as_predicted else _render_difference(fleet, fleet.with_contents(contents), names)
         if difference:
             changeset.manual(where, None, f"`{vendored}` not wrapped: {difference}")
             return
@@ -194,6 +209,25 @@ def _component_values(fleet: Fleet, components: list[Component]) -> list[str]:
                 continue
             found.append(rel)
     return found
+
+
+def _predicted_edits(fleet: Fleet, components: list[Component], wrapper: str, alias: str) -> dict[str, Any] | None:
+    """The data the edits below will leave in the descriptors and values files, or None when a
+    file is not the plain mapping that takes."""
+    predicted: dict[str, Any] = {}
+    for component in components:
+        data = fleet.values(component.path)
+        if not isinstance(data, dict) or not isinstance(data.get("chart"), dict):
+            return None
+        predicted[component.path] = {**data, "chart": {**data["chart"], "path": wrapper}}
+    for rel in _component_values(fleet, components):
+        data = fleet.values(rel)
+        if not isinstance(data, dict) or not data:
+            return None
+        nested = {key: value for key, value in data.items() if key not in KEEP_GLOBAL}
+        kept = {key: value for key, value in data.items() if key in KEEP_GLOBAL}
+        predicted[rel] = {alias: nested, **kept} if nested else data
+    return predicted
 
 
 def _render_difference(before: Fleet, after: Fleet, names: set[str]) -> str | None:

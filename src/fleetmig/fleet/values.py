@@ -14,6 +14,7 @@ import yaml
 from fleetmig.errors import InputError
 
 SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
+SAFE_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 class _UniqueKeys(SAFE_LOADER):  # type: ignore[misc]
@@ -56,6 +57,11 @@ def load_values(text: bytes, rel: str) -> Any:
     if docs and _deeper_than(docs[0], MAX_DEPTH):
         raise InputError(f"nested deeper than {MAX_DEPTH} levels; no chart reads values that deep", rel, 1)
     return docs[0] if docs else None
+
+
+def dump_values(data: Mapping[str, Any]) -> bytes:
+    """Plain data as YAML that `load_values` reads back as the same data (no comments or layout)."""
+    return yaml.dump(data, Dumper=SAFE_DUMPER, sort_keys=False, allow_unicode=True).encode("utf-8")
 
 
 MAX_DEPTH = 256
