@@ -113,17 +113,18 @@ class FileView:
     def glob(self, pattern: str) -> list[str]:
         """Paths matching a glob in which `**` spans folders (as in Argo CD's git files generator)."""
         reads.listing(pattern)
-        regex = reads.glob_regex(pattern)
         # Only the names under the pattern's literal prefix are tested: globbing one chart's folder
-        # must not cost a scan of the whole fleet.
+        # must not cost a scan of the whole fleet. A folder's `**` matches every one of them, which
+        # spares compiling a pattern per chart.
         prefix = reads.literal_prefix(pattern)
+        every = pattern == f"{prefix}**" and (not prefix or prefix.endswith("/"))
         names = self._sorted_files()
         out = []
         for index in range(bisect.bisect_left(names, prefix), len(names)):
             name = names[index]
             if not name.startswith(prefix):
                 break
-            if regex.match(name):
+            if every or reads.glob_regex(pattern).match(name):
                 out.append(name)
         return out
 

@@ -107,4 +107,4 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
         out.append(re.sub(r"\\\*|\\\?", lambda m: "[^/]*" if m.group() == "\\*" else "[^/]", re.escape(segment)))
         if not last:
             out.append("/")
-    return re.compile("^" + "".join(out) + "$")
+    return re.compile("".join(out) + r"\Z", re.DOTALL)

@@ -79,7 +79,7 @@ def _deeper_than(data: Any, limit: int) -> bool:
     return False
 
 
-def coalesce(layers: Iterable[Mapping[str, Any] | None]) -> dict[str, Any]:
+def coalesce(layers: Iterable[dict[str, Any] | None]) -> dict[str, Any]:
     """Merge values layers lowest first, as Helm does: maps merge key by key, anything else
     (lists included) is replaced, and a null removes the key from what lower layers set."""
     merged: dict[str, Any] = {}
@@ -89,16 +89,17 @@ def coalesce(layers: Iterable[Mapping[str, Any] | None]) -> dict[str, Any]:
     return merged
 
 
-def _merge_into(base: dict[str, Any], top: Mapping[str, Any]) -> None:
+def _merge_into(base: dict[str, Any], top: dict[str, Any]) -> None:
+    # Parsed YAML holds plain dicts: testing for `dict`, not the `Mapping` ABC, is what makes a
+    # release's values cheap to merge (every codemod asks for thousands of them).
     for key, value in top.items():
         if value is None:
             base.pop(key, None)
-        elif isinstance(value, Mapping) and isinstance(base.get(key), dict):
-            _merge_into(base[key], value)
-        elif isinstance(value, Mapping):
-            nested: dict[str, Any] = {}
-            _merge_into(nested, value)
-            base[key] = nested
+        elif isinstance(value, dict):
+            below = base.get(key)
+            if not isinstance(below, dict):
+                below = base[key] = {}
+            _merge_into(below, value)
         else:
             base[key] = plain_copy(value)
 
