@@ -15,13 +15,13 @@ from collections import Counter, OrderedDict
 
 
 class RenderMemo:
-    """{key: {template: text}}, least recently used first out once the distinct text exceeds
-    `budget` characters. Safe to share between threads."""
+    """{key: {template: text}}, least recently used first out once the distinct text (template
+    names included) exceeds `budget` characters. Safe to share between threads."""
 
     def __init__(self, budget: int) -> None:
         self.budget = budget
         self._renders: OrderedDict[str, dict[str, str]] = OrderedDict()
-        self._texts: dict[str, str] = {}  # the one copy of each text a held render has
+        self._texts: dict[str, str] = {}  # the one copy of each text (and name) a held render has
         self._uses: Counter[str] = Counter()
         self._size = 0
         self._lock = threading.Lock()
@@ -38,7 +38,7 @@ class RenderMemo:
     def put(self, key: str, rendered: dict[str, str]) -> None:
         with self._lock:
             self._drop(key)
-            self._renders[key] = {template: self._held(text) for template, text in rendered.items()}
+            self._renders[key] = {self._held(template): self._held(text) for template, text in rendered.items()}
             while self._size > self.budget and len(self._renders) > 1:
                 self._drop(next(iter(self._renders)))
 
@@ -51,7 +51,7 @@ class RenderMemo:
 
     @property
     def size(self) -> int:
-        """Characters of distinct text held."""
+        """Characters of distinct text and template names held."""
         return self._size
 
     def __len__(self) -> int:
@@ -65,8 +65,12 @@ class RenderMemo:
         return held
 
     def _drop(self, key: str) -> None:
-        for text in self._renders.pop(key, {}).values():
-            self._uses[text] -= 1
-            if not self._uses[text]:
-                del self._uses[text], self._texts[text]
-                self._size -= len(text)
+        for template, text in self._renders.pop(key, {}).items():
+            self._release(template)
+            self._release(text)
+
+    def _release(self, text: str) -> None:
+        self._uses[text] -= 1
+        if not self._uses[text]:
+            del self._uses[text], self._texts[text]
+            self._size -= len(text)
