@@ -108,8 +108,8 @@ class Wrappers(Codemod):
         # kept, so the wrapper is first proven with the edited data alone, written plainly. The real
         # edits are proven again only when they do not leave exactly that data.
         predicted = _predicted_edits(fleet, components, wrapper, alias)
-        plainly = {rel: dump_values(data) for rel, data in (predicted or {}).items()}
-        if predicted is not None:
+        plainly = None if predicted is None else {rel: dump_values(data) for rel, data in predicted.items()}
+        if plainly is not None:
             difference = _render_difference(fleet, fleet.with_contents({**files, **plainly}), names)
             if difference:
                 changeset.manual(where, None, f"`{vendored}` not wrapped: {difference}")
@@ -127,7 +127,7 @@ class Wrappers(Codemod):
         except EditRefused as refusal:
             changeset.manual(refusal.path or where, refusal.line, f"not wrapped: {refusal.message}")
             return
-        as_predicted = predicted is not None and all(
+        as_predicted = plainly is not None and all(
             load_values(contents[rel] or b"", rel) == load_values(plain, rel) for rel, plain in plainly.items()
         )
         difference = None if as_predicted else _render_difference(fleet, fleet.with_contents(contents), names)

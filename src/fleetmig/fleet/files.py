@@ -118,13 +118,14 @@ class FileView:
         # spares compiling a pattern per chart.
         prefix = reads.literal_prefix(pattern)
         every = pattern == f"{prefix}**" and (not prefix or prefix.endswith("/"))
+        match = None if every else reads.glob_regex(pattern).match
         names = self._sorted_files()
         out = []
         for index in range(bisect.bisect_left(names, prefix), len(names)):
             name = names[index]
             if not name.startswith(prefix):
                 break
-            if every or reads.glob_regex(pattern).match(name):
+            if match is None or match(name):
                 out.append(name)
         return out
 
