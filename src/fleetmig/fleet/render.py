@@ -89,9 +89,9 @@ def rendered_ahead(
             yield release, outcome
 
 
-# 16 Mi characters: all the distinct render text of a 2,000-component synthetic fleet, and at 4,000
-# (25 Mi) still the renders a codemod's re-run asks for again. Measured there, `plan all` took 71 s
-# with 12 Mi as with 64 Mi, and 85 s with 4 Mi; peak RSS moved within its noise.
+# 16 Mi characters: all the distinct render text of `plan all` on a 1,000-component synthetic fleet
+# (6 Mi), and at 4,000 (25 Mi) still the renders a codemod's re-run asks for again. Measured there,
+# `plan all` took 71 s with 12 Mi as with 64 Mi, and 85 s with 4 Mi; peak RSS moved within its noise.
 _MEMO = RenderMemo(budget=16 * 2**20)
 _CHARTS_LOCK = threading.Lock()
 
