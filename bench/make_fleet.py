@@ -56,14 +56,22 @@ def _copy_component(root: Path, template: Path, number: int, policy: dict[str, o
     new_name = name + suffix
     new_dir = template.parent / (template.name + suffix)
     chart = re.search(r"^\s+path:\s*(\S+)", descriptor, re.MULTILINE)
-    lines = []
-    for line in descriptor.splitlines(keepends=True):
-        if THIRD_PARTY not in line:
-            line = line.replace(name, new_name)
-            if chart is not None and line.strip().startswith("path:") and chart.group(1) in line:
+
+    def renamed(text: str) -> str:
+        """The copy's descriptor: its own name and its own copy of an owned chart. Vendored trees are
+        not copied (a copy deploys the same vendored chart), so their paths stay."""
+        lines = []
+        for line in text.splitlines(keepends=True):
+            if THIRD_PARTY in line:
+                pass
+            elif chart is not None and line.strip().startswith("path:") and chart.group(1) in line:
                 line = line.replace(chart.group(1), chart.group(1) + suffix)
-        lines.append(line)
-    _write(root / SHARED / new_dir / "component.yaml", "".join(lines))
+            else:
+                line = line.replace(name, new_name)
+            lines.append(line)
+        return "".join(lines)
+
+    _write(root / SHARED / new_dir / "component.yaml", renamed(descriptor))
     if chart is not None and not chart.group(1).startswith(THIRD_PARTY) and (root / chart.group(1)).is_dir():
         shutil.copytree(root / chart.group(1), root / (chart.group(1) + suffix), symlinks=True)
     local = root / LOCAL / template / "component.yaml"
@@ -72,7 +80,7 @@ def _copy_component(root: Path, template: Path, number: int, policy: dict[str, o
         link.parent.mkdir(parents=True, exist_ok=True)
         os.symlink(os.readlink(local).replace(f"/{template.name}/", f"/{template.name}{suffix}/"), link)
     elif local.is_file():
-        _write(root / LOCAL / new_dir / "component.yaml", local.read_text().replace(name, new_name))
+        _write(root / LOCAL / new_dir / "component.yaml", renamed(local.read_text()))
     for values in (p for p in originals if p.name == f"{name}.yaml" or p.name.startswith(f"{name}-")):
         copy = values.with_name(values.name.replace(name, new_name, 1))
         _write(copy, values.read_text())
