@@ -252,11 +252,8 @@ def _helm() -> Any:
 
 @contextmanager
 def _materialized(fleet: Fleet, chart: str) -> Iterator[Path]:
-    scratch = written("fleetmig-helm-", lambda folder: _write_chart(fleet, chart, folder / "chart", seen=()))
-    try:
-        yield Path(scratch.name, "chart")
-    finally:
-        scratch.cleanup()
+    with written("fleetmig-helm-", lambda folder: _write_chart(fleet, chart, folder / "chart", seen=())) as scratch:
+        yield scratch / "chart"
 
 
 def _fingerprint(fleet: Fleet, folder: str, digest: Any, seen: tuple[str, ...]) -> None:

@@ -11,22 +11,26 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 SCRATCH_VARIABLE = "FLEETMIG_SCRATCH"
 _IN_MEMORY = "/dev/shm"
 
 
-def written(prefix: str, write: Callable[[Path], None]) -> tempfile.TemporaryDirectory[str]:
-    """A new scratch folder that `write` has filled; the caller cleans it up."""
+@contextmanager
+def written(prefix: str, write: Callable[[Path], None]) -> Iterator[Path]:
+    """A new scratch folder that `write` has filled, removed when the block ends."""
     fast = os.environ.get(SCRATCH_VARIABLE) or (_IN_MEMORY if os.access(_IN_MEMORY, os.W_OK) else None)
     try:
-        return _written_under(fast, prefix, write)
+        scratch = _written_under(fast, prefix, write)
     except OSError:
         if fast is None:
             raise
-        return _written_under(None, prefix, write)
+        scratch = _written_under(None, prefix, write)
+    with scratch:
+        yield Path(scratch.name)
 
 
 def _written_under(base: str | None, prefix: str, write: Callable[[Path], None]) -> tempfile.TemporaryDirectory[str]:

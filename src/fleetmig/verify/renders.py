@@ -82,11 +82,8 @@ def fleet_at(root: Path, revision: str) -> Iterator[Fleet]:
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(folder, filter="tar")
 
-    scratch = written("fleetmig-base-", extract)
-    try:
-        yield Fleet.open(Path(scratch.name, prefix) if prefix != "." else Path(scratch.name))
-    finally:
-        scratch.cleanup()
+    with written("fleetmig-base-", extract) as scratch:
+        yield Fleet.open(scratch / prefix if prefix != "." else scratch)
 
 
 def compare(base: Fleet, head: Fleet) -> RenderReport:
