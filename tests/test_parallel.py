@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from fleetmig.cores import JOBS_VARIABLE
 from fleetmig.engine import parallel
 from fleetmig.errors import InputError
 from fleetmig.fleet.demo import write_demo
@@ -96,7 +97,7 @@ def test_an_answer_that_does_not_pickle_is_redone_by_the_parent(forking: None) -
 
 
 def _fleetmig(fleet: Path, jobs: int, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, parallel.JOBS_VARIABLE: str(jobs)}
+    env = {**os.environ, JOBS_VARIABLE: str(jobs)}
     return subprocess.run(
         [sys.executable, "-m", "fleetmig", *args, "--repo", str(fleet)], capture_output=True, text=True, env=env
     )

@@ -19,13 +19,12 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, Generic, TypeVar
 
-from fleetmig.cores import JOBS_VARIABLE, cores
+from fleetmig.cores import cores
 from fleetmig.errors import InputError
 from fleetmig.fleet.model import Fleet
 
 T = TypeVar("T")
 A = TypeVar("A")
-__all__ = ["JOBS_VARIABLE", "Claims", "Pending", "can_fork", "cores", "fork_each", "map_shared", "parse_data_files"]
 
 
 def can_fork() -> bool:

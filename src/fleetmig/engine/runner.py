@@ -6,6 +6,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from fleetmig.cores import cores
 from fleetmig.engine import journal, parallel, registry
 from fleetmig.engine.changeset import Changeset, FileChange, Finding
 from fleetmig.engine.codemod import Codemod
@@ -139,7 +140,7 @@ def _first_pass(chain: _Chain, codemods: Sequence[type[Codemod]], selected: froz
     changes nothing (a migrated fleet, `check`-like runs). Both ends meet wherever the costs put
     them. The first change loses the bet: the workers are stopped, and the codemods after it run
     here, in order, on the fleet it left."""
-    workers = min(parallel.cores(), len(codemods)) - 1 if parallel.can_fork() else 0
+    workers = min(cores(), len(codemods)) - 1 if parallel.can_fork() else 0
     if workers < 1:
         return _in_order(chain, codemods, selected)
     claims = parallel.Claims(len(codemods))
