@@ -231,7 +231,7 @@ class Fleet:
         """Cluster types named by the policy, the cluster configs, or a cluster globals file."""
         names = set(self.policy.cluster_types) | {e.cluster_type for e in self.cluster_entries}
         template = self.policy.layout.cluster_globals
-        for rel in self.files.glob(self.policy.layout.globals_globs[0]):
+        for rel in self.files.glob(self.policy.layout.cluster_globals_glob):
             names.add(_placeholder_value(template, CLUSTER_TYPE_PLACEHOLDER, rel))
         return tuple(sorted(names))
 
@@ -240,7 +240,7 @@ class Fleet:
         """env → its cluster type (None when no cluster config names the env)."""
         envs: dict[str, str | None] = {}
         template = self.policy.layout.env_globals
-        for rel in self.files.glob(self.policy.layout.globals_globs[1]):
+        for rel in self.files.glob(self.policy.layout.env_globals_glob):
             envs[_placeholder_value(template, ENV_PLACEHOLDER, rel)] = None
         for entry in self.cluster_entries:
             known = envs.get(entry.env)

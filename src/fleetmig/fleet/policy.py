@@ -126,12 +126,18 @@ class Layout:
         )
 
     @property
+    def cluster_globals_glob(self) -> str:
+        """The glob of every cluster-type globals file."""
+        return self.cluster_globals.replace(CLUSTER_TYPE_PLACEHOLDER, "*")
+
+    @property
+    def env_globals_glob(self) -> str:
+        """The glob of every environment globals file."""
+        return self.env_globals.replace(ENV_PLACEHOLDER, "*")
+
+    @property
     def globals_globs(self) -> tuple[str, str]:
-        """Globs of every cluster-type and every environment globals file."""
-        return (
-            self.cluster_globals.replace(CLUSTER_TYPE_PLACEHOLDER, "*"),
-            self.env_globals.replace(ENV_PLACEHOLDER, "*"),
-        )
+        return (self.cluster_globals_glob, self.env_globals_glob)
 
     def cluster_globals_for(self, cluster_type: str) -> str:
         """The cluster-type globals file for `cluster_type`, e.g. `.../cluster/local/globals.yaml`."""
