@@ -104,31 +104,35 @@ class Wrappers(Codemod):
             return
         files = _wrapper_files(fleet, vendored, wrapper, alias, name, version)
         names = {c.name for c in components}
+        values_files = _component_values(fleet, components)
         # Most of the cost of a wrapper that cannot work is editing the files with their comments
         # kept, so the wrapper is first proven with the edited data alone, written plainly. The real
-        # edits are proven again only when they do not leave exactly that data.
-        predicted = _predicted_edits(fleet, components, wrapper, alias)
-        plainly = None if predicted is None else {rel: dump_values(data) for rel, data in predicted.items()}
-        if plainly is not None:
-            difference = _render_difference(fleet, fleet.with_contents({**files, **plainly}), names)
+        # edits are proven again only when they do not leave the data that proof read.
+        predicted = _predicted_edits(fleet, components, values_files, wrapper, alias)
+        proven: Fleet | None = None
+        if predicted is not None:
+            plainly = {rel: dump_values(data) for rel, data in predicted.items()}
+            proven = fleet.with_contents({**files, **plainly})
+            difference = _render_difference(fleet, proven, names)
             if difference:
                 changeset.manual(where, None, f"`{vendored}` not wrapped: {difference}")
                 return
-        contents: dict[str, bytes | None] = dict(files)
+        contents: dict[str, bytes] = dict(files)
         try:
             for component in components:
                 editor = fleet.yaml(component.path)
                 editor.set(("chart", "path"), wrapper)
                 contents[component.path] = editor.to_bytes()
-            for rel in _component_values(fleet, components):
+            for rel in values_files:
                 editor = fleet.yaml(rel)
                 editor.nest(alias, keep=KEEP_GLOBAL)
                 contents[rel] = editor.to_bytes()
         except EditRefused as refusal:
             changeset.manual(refusal.path or where, refusal.line, f"not wrapped: {refusal.message}")
             return
-        as_predicted = plainly is not None and all(
-            load_values(contents[rel] or b"", rel) == load_values(plain, rel) for rel, plain in plainly.items()
+        edited = {rel: content for rel, content in contents.items() if rel not in files}
+        as_predicted = proven is not None and all(
+            load_values(content, rel) == proven.values(rel) for rel, content in edited.items()
         )
         difference = None if as_predicted else _render_difference(fleet, fleet.with_contents(contents), names)
         if difference:
@@ -136,14 +140,13 @@ class Wrappers(Codemod):
             return
         for rel, created in files.items():
             changeset.create(rel, created, f"wrapper for the vendored {name} {version} chart")
-        for rel, content in contents.items():
-            if rel not in files and content is not None:
-                reason = (
-                    f"deploy the `{wrapper}` wrapper"
-                    if rel.endswith("component.yaml")
-                    else f"values for the vendored chart go under `{alias}:` in the wrapper"
-                )
-                changeset.edit(rel, fleet.read_bytes(rel), content, reason, 1)
+        for rel, content in edited.items():
+            reason = (
+                f"deploy the `{wrapper}` wrapper"
+                if rel.endswith("component.yaml")
+                else f"values for the vendored chart go under `{alias}:` in the wrapper"
+            )
+            changeset.edit(rel, fleet.read_bytes(rel), content, reason, 1)
 
 
 def _wrapper_files(fleet: Fleet, vendored: str, wrapper: str, alias: str, name: str, version: str) -> dict[str, bytes]:
@@ -211,7 +214,9 @@ def _component_values(fleet: Fleet, components: list[Component]) -> list[str]:
     return found
 
 
-def _predicted_edits(fleet: Fleet, components: list[Component], wrapper: str, alias: str) -> dict[str, Any] | None:
+def _predicted_edits(
+    fleet: Fleet, components: list[Component], values_files: list[str], wrapper: str, alias: str
+) -> dict[str, Any] | None:
     """The data the edits below will leave in the descriptors and values files, or None when a
     file is not the plain mapping that takes."""
     predicted: dict[str, Any] = {}
@@ -220,7 +225,7 @@ def _predicted_edits(fleet: Fleet, components: list[Component], wrapper: str, al
         if not isinstance(data, dict) or not isinstance(data.get("chart"), dict):
             return None
         predicted[component.path] = {**data, "chart": {**data["chart"], "path": wrapper}}
-    for rel in _component_values(fleet, components):
+    for rel in values_files:
         data = fleet.values(rel)
         if not isinstance(data, dict) or not data:
             return None
