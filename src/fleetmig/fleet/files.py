@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import bisect
 import os
-from collections.abc import Iterator, Mapping
-from pathlib import Path, PurePosixPath
+from collections.abc import Mapping
+from pathlib import Path
 
 from fleetmig.errors import InputError
 from fleetmig.fleet import reads
@@ -130,9 +130,25 @@ class FileView:
         return out
 
 
-def _walk(root: Path) -> Iterator[str]:
-    for directory, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
-        base = PurePosixPath(Path(directory).relative_to(root).as_posix())
-        for name in filenames:
-            yield str(base / name) if str(base) != "." else name
+def _walk(root: Path) -> list[str]:
+    """The files under `root` as `os.walk` finds them (a symlinked folder is not entered, one that
+    cannot be read is skipped), named as strings: a path object per file costs more than the walk."""
+    out: list[str] = []
+    folders = [(str(root), "")]
+    while folders:
+        folder, prefix = folders.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if not is_dir:
+                out.append(prefix + entry.name)
+            elif not entry.is_symlink() and entry.name not in _SKIP_DIRS:
+                folders.append((entry.path, f"{prefix}{entry.name}/"))
+    return out
