@@ -11,44 +11,18 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markdown import Markdown
-from rich.progress import Progress
 from rich.table import Table
 
 from fleetmig import __version__
-from fleetmig.bot.branches import Identity
-from fleetmig.bot.repos import parse_shard, read_repos
-from fleetmig.bot.repos import shard as shard_repos
-from fleetmig.bot.run import BotOptions, parse_phases, run_all
 from fleetmig.check import rules as check_rules
-from fleetmig.check.run import check as run_check
 from fleetmig.engine import journal, parallel, registry, runner
-from fleetmig.engine.diff import records, unified_all
 from fleetmig.engine.phases import PHASES
-from fleetmig.engine.writer import undo
 from fleetmig.errors import FleetmigError, InputError
-from fleetmig.fleet.applications import system_ignores
-from fleetmig.fleet.demo import write_demo
-from fleetmig.fleet.detect import detect_policy_yaml, write_policy
 from fleetmig.fleet.model import Fleet
-from fleetmig.fleet.policy import policy_schema
-from fleetmig.fleet.secrets import seeds as vault_seeds
-from fleetmig.images import check as images
-from fleetmig.images.cache import PlatformCache, default_cache_path
-from fleetmig.images.refs import InvalidReference, parse_registry
-from fleetmig.images.registry import RegistryClient
-from fleetmig.report import bot as bot_report
-from fleetmig.report import check as check_report
-from fleetmig.report import images as images_report
-from fleetmig.report import seeds as seeds_report
-from fleetmig.report import verify as verify_report
-from fleetmig.report import waves as waves_report
-from fleetmig.report.diff import print_diff
-from fleetmig.report.jsonstream import chunks
-from fleetmig.report.plan import as_json, as_markdown, print_table
 from fleetmig.report.redact import RedactingStream, fleet_secrets
-from fleetmig.verify import waves
-from fleetmig.verify.run import verify as run_verify
+
+# Each command imports the services only it calls when it runs: a `fleetmig check` CI step should
+# not pay for the bot's git and HTTP clients or the verifier.
 
 app = typer.Typer(
     help="Migrate a GitOps fleet repository through the fleet-policy hardening plan (phases A-G).",
@@ -119,6 +93,8 @@ def explain(
     codemod_id: Annotated[str, typer.Argument(metavar="ID", help="A codemod id (a1-fleet-contract) or a rule id.")],
 ) -> None:
     """Print a codemod's or a check rule's documentation (what, why, before/after or the fix)."""
+    from rich.markdown import Markdown
+
     by_id = {cls.id: cls for cls in registry.all_codemods()}
     if codemod_id in by_id:
         cls = by_id[codemod_id]
@@ -142,6 +118,8 @@ def plan(
     format: Annotated[PlanFormat, typer.Option("--format", help="Output format.")] = PlanFormat.table,
 ) -> None:
     """Read-only: what each codemod would change, and what needs a human."""
+    from fleetmig.report.plan import as_json, as_markdown, print_table
+
     codemods = registry.select(target)
     result = runner.simulate(_fleet(repo), codemods)
     phases = sorted({cls.phase for cls in codemods}) if target != "all" else list(PHASES)
@@ -155,6 +133,8 @@ def plan(
 
 def _write_json(document: Mapping[str, Any]) -> None:
     """A JSON report (lists may be iterators), streamed rather than encoded whole."""
+    from fleetmig.report.jsonstream import chunks
+
     if isinstance(sys.stdout, RedactingStream):
         sys.stdout.write_json(document)
     else:
@@ -190,6 +170,12 @@ def apply(
     ] = False,
 ) -> None:
     """Apply codemods in order; every file is replaced atomically, or none is."""
+    from fleetmig.engine.diff import records, unified_all
+    from fleetmig.engine.writer import undo
+    from fleetmig.report import verify as verify_report
+    from fleetmig.report.diff import print_diff
+    from fleetmig.verify.run import verify as run_verify
+
     codemods = registry.select(target)
     write = not (dry_run or check)
     result = runner.apply(_fleet(repo), codemods, write=write, allow_dirty=allow_dirty)
@@ -240,6 +226,9 @@ def verify_all(
     format: Annotated[PlanFormat, typer.Option("--format", help="Output format.")] = PlanFormat.table,
 ) -> None:
     """Render every release the change touches on both sides, check waves and schemas; exit 1 on problems."""
+    from fleetmig.report import verify as verify_report
+    from fleetmig.verify.run import verify as run_verify
+
     if ctx.invoked_subcommand is not None:
         return
     _fleet(repo)
@@ -263,6 +252,10 @@ def verify_waves(
     format: Annotated[PlanFormat, typer.Option("--format", help="Output format.")] = PlanFormat.table,
 ) -> None:
     """Expand every ApplicationSet per cluster type as Argo CD does and check RollingSync; exit 1 on problems."""
+    from fleetmig.fleet.applications import system_ignores
+    from fleetmig.report import waves as waves_report
+    from fleetmig.verify import waves
+
     fleet = _fleet(repo)
     reports = waves.simulate(fleet, cluster_type)
     _emit(
@@ -285,13 +278,6 @@ class CheckFormat(str, Enum):
 check_app = typer.Typer()  # its help is the callback's docstring
 app.add_typer(check_app, name="check")
 
-CHECK_OUTPUT = {
-    CheckFormat.text: check_report.as_text,
-    CheckFormat.json: check_report.as_json,
-    CheckFormat.github: check_report.as_github,
-    CheckFormat.sarif: check_report.as_sarif,
-}
-
 
 @check_app.callback(invoke_without_command=True)
 def check(
@@ -311,6 +297,9 @@ def check(
     Rules are enabled per phase by `enforce:` in fleetmig.yaml (default: every phase). Suppress one
     occurrence with `# fleetmig: ignore[<rule>] because <reason>` on its line or the line above.
     """
+    from fleetmig.check.run import check as run_check
+    from fleetmig.report import check as check_report
+
     if context.invoked_subcommand is not None:
         return
     if list_rules:
@@ -318,7 +307,13 @@ def check(
         return
     only = [name.strip() for value in rules or [] for name in value.split(",") if name.strip()]
     report = run_check(_fleet(repo), base=base, only=only or None)
-    sys.stdout.write(CHECK_OUTPUT[format](report))
+    output = {
+        CheckFormat.text: check_report.as_text,
+        CheckFormat.json: check_report.as_json,
+        CheckFormat.github: check_report.as_github,
+        CheckFormat.sarif: check_report.as_sarif,
+    }
+    sys.stdout.write(output[format](report))
     if not report.ok:
         raise typer.Exit(1)
 
@@ -336,6 +331,12 @@ def check_images(
     format: Annotated[PlanFormat, typer.Option("--format", help="Output format.")] = PlanFormat.table,
 ) -> None:
     """Check that every image is multi-arch where the policy requires it; exit 1 when one is not or cannot be."""
+    from fleetmig.images import check as images
+    from fleetmig.images.cache import PlatformCache, default_cache_path
+    from fleetmig.images.refs import InvalidReference, parse_registry
+    from fleetmig.images.registry import RegistryClient
+    from fleetmig.report import images as images_report
+
     try:
         insecure = [parse_registry(host) for host in insecure_registry or []]
     except InvalidReference as error:
@@ -385,6 +386,14 @@ def bot_run(
     format: Annotated[BotFormat, typer.Option("--format", help="Output format.")] = BotFormat.table,
 ) -> None:
     """Regenerate each repository's phase branches from the base; exit 1 when a repository failed."""
+    from rich.progress import Progress
+
+    from fleetmig.bot.branches import Identity
+    from fleetmig.bot.repos import parse_shard, read_repos
+    from fleetmig.bot.repos import shard as shard_repos
+    from fleetmig.bot.run import BotOptions, parse_phases, run_all
+    from fleetmig.report import bot as bot_report
+
     try:
         identity = Identity.parse(author)
     except ValueError as error:
@@ -413,6 +422,9 @@ def seeds(
     output: Annotated[Path | None, typer.Option("--output", help="Write to this file instead.")] = None,
 ) -> None:
     """The Vault KV keys the fleet's ExternalSecrets read, per environment: names only, never values."""
+    from fleetmig.fleet.secrets import seeds as vault_seeds
+    from fleetmig.report import seeds as seeds_report
+
     found, failed = vault_seeds(_fleet(repo))
     if format is PlanFormat.table and output is None:
         seeds_report.print_table(out, found, failed)
@@ -432,6 +444,8 @@ def seeds(
 @app.command()
 def init(repo: RepoOption = Path(".")) -> None:
     """Write fleetmig.yaml describing the layout detected in the repo."""
+    from fleetmig.fleet.detect import detect_policy_yaml, write_policy
+
     path = write_policy(repo, detect_policy_yaml(repo))
     err.print(f"wrote {path}")
 
@@ -439,6 +453,8 @@ def init(repo: RepoOption = Path(".")) -> None:
 @app.command()
 def demo(directory: Annotated[Path, typer.Argument(metavar="DIR", help="New or empty directory.")]) -> None:
     """Write the built-in pre-migration demo fleet into DIR as a git repository."""
+    from fleetmig.fleet.demo import write_demo
+
     count = write_demo(directory)
     out.print(f"wrote the demo fleet ({count} files) to {directory} and committed it. Next:")
     for command in (
@@ -453,6 +469,8 @@ def demo(directory: Annotated[Path, typer.Argument(metavar="DIR", help="New or e
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of fleetmig.yaml."""
+    from fleetmig.fleet.policy import policy_schema
+
     sys.stdout.write(json.dumps(policy_schema(), indent=2) + "\n")
 
 
