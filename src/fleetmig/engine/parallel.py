@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import multiprocessing
 import sys
 from collections.abc import Callable, Sequence
@@ -58,6 +59,9 @@ class Pending(Generic[T]):
 
 def fork_each(tasks: Sequence[Callable[[], T]]) -> list[Pending[T]]:
     """Start one forked worker per task; call only when `can_fork()`."""
+    # A collection in a worker would write to the header of every object the parent made, copying
+    # each page it shares with the parent; frozen objects are left alone.
+    gc.freeze()
     context = multiprocessing.get_context("fork")
     pending = []
     for task in tasks:
@@ -98,6 +102,15 @@ def parse_data_files(fleet: Fleet) -> None:
     """Parse the fleet's data files on every core before anything else reads them: forked workers
     parse a share each and send the data back, which loads several times faster than YAML parses.
     A file that does not parse is left to whoever reads it, to report."""
+    try:
+        _parse_on_every_core(fleet)
+    finally:
+        # The parsed files live as long as the run: collections need not walk them again (in a
+        # large fleet each full collection would walk millions of objects).
+        gc.freeze()
+
+
+def _parse_on_every_core(fleet: Fleet) -> None:
     files = fleet.data_files()
     count = min(cores(), max(1, len(files) // _FILES_PER_CORE)) if can_fork() else 1
     if count < 2:
