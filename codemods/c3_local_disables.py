@@ -7,11 +7,11 @@ from typing import Any
 from fleetmig.edit.gotemplate import TemplateSyntaxError, wrapping_if
 from fleetmig.edit.yaml import YamlEditor
 from fleetmig.engine import Changeset, Codemod
-from fleetmig.errors import EditRefused
+from fleetmig.errors import EditRefused, InputError
 from fleetmig.fleet.charts import Chart, template_files
 from fleetmig.fleet.components import LOCAL_CLUSTER_TYPE, Release, omitted_components
 from fleetmig.fleet.model import Fleet
-from fleetmig.fleet.render import RenderFailed, render_release, rendered_ahead, renders_anything
+from fleetmig.fleet.render import RenderFailed, render_release, rendered_ahead, renders_anything, surely_renders
 from fleetmig.fleet.values import coalesce
 
 OFF_COMMENT = "Off on {env}: {why} (fleetmig c3-local-disables).{more}"
@@ -63,6 +63,15 @@ class LocalDisables(Codemod):
     requires = ("c1-enabled-gate",)
 
     def apply(self, fleet: Fleet) -> Changeset:
+        return self._decide(fleet, guard=False)
+
+    def guard(self, fleet: Fleet) -> Changeset:
+        # The check reports a switch to make and a vendored chart without one, nothing else: a
+        # component not generated on local, one already off on local, and one whose chart surely
+        # renders something need no render.
+        return self._decide(fleet, guard=True)
+
+    def _decide(self, fleet: Fleet, *, guard: bool) -> Changeset:
         changeset = self.changeset()
         if LOCAL_CLUSTER_TYPE not in fleet.cluster_types:
             return changeset
@@ -75,6 +84,8 @@ class LocalDisables(Codemod):
             for release in fleet.releases
             if release.cluster_type == LOCAL_CLUSTER_TYPE and release.env is not None and release.component.chart_path
         ]
+        if guard:
+            local = [r for r in local if r.component.name not in omitted and _may_violate(fleet, r, off, vendored)]
         rendered = rendered_ahead(fleet, [release for release in local if release.component.name not in off])
         for release in local:
             name = release.component.name
@@ -109,7 +120,8 @@ class LocalDisables(Codemod):
                 continue
             why = "clusterTypes.local.off lists it" if name in off else "it rendered nothing here"
             self._switch_off(fleet, release, why, changeset)
-            self._report_environment_tests(fleet, chart, env, changeset)
+            if not guard:
+                self._report_environment_tests(fleet, chart, env, changeset)
         return changeset
 
     def _renders_elsewhere(self, fleet: Fleet, release: Release) -> bool:
@@ -117,8 +129,7 @@ class LocalDisables(Codemod):
         return any(renders_anything(render_release(fleet, other)) for other in others)
 
     def _switch_off(self, fleet: Fleet, release: Release, why: str, changeset: Changeset) -> None:
-        layout = fleet.policy.layout
-        rel = f"{layout.env_values.rstrip('/')}/{release.env}/{release.component.domain}/{release.component.name}.yaml"
+        rel = _local_layer(fleet, release)
         before = fleet.read_bytes(rel) if fleet.exists(rel) else None
         editor = YamlEditor(before or b"", rel)
         data = editor.data() or {}
@@ -168,6 +179,31 @@ class LocalDisables(Codemod):
                     f"the template still tests the environment name (`if {inner}`); with `enabled: false` on {env} "
                     "that test can go",
                 )
+
+
+def _local_layer(fleet: Fleet, release: Release) -> str:
+    env_values = fleet.policy.layout.env_values.rstrip("/")
+    return f"{env_values}/{release.env}/{release.component.domain}/{release.component.name}.yaml"
+
+
+def _may_violate(fleet: Fleet, release: Release, off: set[str], vendored: str) -> bool:
+    """Whether the release can give a violation: it is off by policy, or its chart is vendored, or
+    it is not off on local already and its chart may render nothing there."""
+    if release.component.name in off or str(release.component.chart_path).startswith(vendored):
+        return True
+    return not _already_off(fleet, release) and not surely_renders(fleet, release)
+
+
+def _already_off(fleet: Fleet, release: Release) -> bool:
+    """Whether the local values layer says `enabled: false`, as `_switch_off` reads it."""
+    rel = _local_layer(fleet, release)
+    if not fleet.exists(rel) or b"enabled" not in fleet.read_bytes(rel):
+        return False
+    try:
+        data = fleet.yaml(rel).data()
+    except InputError:
+        return False  # rendered and reported as `apply` does
+    return isinstance(data, dict) and data.get("enabled") is False
 
 
 def _inner_gate(text: str) -> str | None:

@@ -103,6 +103,13 @@ class DiffCustomisations(Codemod):
     title = "Generic ignoreDifferences live once in argocd-cm; component ignores are scoped and explained"
 
     def apply(self, fleet: Fleet) -> Changeset:
+        return self._decide(fleet, warn_trap=True)
+
+    def guard(self, fleet: Fleet) -> Changeset:
+        # No rule reports the RespectIgnoreDifferences trap, which costs a render of every release.
+        return self._decide(fleet, warn_trap=False)
+
+    def _decide(self, fleet: Fleet, *, warn_trap: bool) -> Changeset:
         changeset = self.changeset()
         settings = fleet.policy.raw.get("diff") or {}
         controller_owned = {rule_key(r) for r in settings.get("controllerOwned") or []}
@@ -142,7 +149,8 @@ class DiffCustomisations(Codemod):
                 removals[occurrence.component.path].append(occurrence.index)
         for component in components:
             self._descriptor(fleet, component, sorted(removals.get(component.path, [])), reasons, respect, changeset)
-        self._warn_trap(fleet, components, respect, changeset)
+        if warn_trap:
+            self._warn_trap(fleet, components, respect, changeset)
         return changeset
 
     @staticmethod

@@ -9,7 +9,7 @@ from pathlib import Path
 import git
 
 from fleetmig.check.rules import BY_ID, RULES, Rule
-from fleetmig.engine import registry
+from fleetmig.engine import Changeset, registry
 from fleetmig.engine.runner import apply_each
 from fleetmig.errors import InputError
 from fleetmig.fleet.files import under
@@ -53,24 +53,10 @@ def check(fleet: Fleet, *, base: str | None = None, only: list[str] | None = Non
     found: list[Violation] = []
     codemods = {cls.id: cls for cls in registry.all_codemods()}
     needed = dict.fromkeys(codemod for rule in report.rules for codemod in rule.codemods)
-    changesets = apply_each(fleet, [codemods[codemod] for codemod in needed])
+    changesets = apply_each(fleet, [codemods[codemod] for codemod in needed], guard=True)
     for rule in report.rules:
         for codemod in rule.codemods:
-            changeset = changesets[codemod]
-            if rule.pending:
-                # Point at the files that are wrong today, not at the ones the fix would create.
-                changes = [c for c in changeset.changes if c.kind != "create"] or changeset.changes
-                found += [
-                    Violation(rule.id, c.path, None, f"{rule.message}: {c.reason} (the fix creates this file)")
-                    if c.kind == "create"
-                    else Violation(rule.id, c.path, c.line, f"{rule.message}: {c.reason}")
-                    for c in changes
-                ]
-            found += [
-                Violation(rule.id, f.path, f.line, f"{rule.message}: {f.message}")
-                for f in changeset.findings
-                if any(pattern in f.message for pattern in rule.findings)
-            ]
+            found += violations_of(rule, changesets[codemod])
     ids = {rule.id for rule in report.rules}
     if "symlinked-descriptor" in ids:
         found += _symlinks(fleet)
@@ -86,6 +72,26 @@ def check(fleet: Fleet, *, base: str | None = None, only: list[str] | None = Non
             report.suppressed.append((violation, reason))
     report.violations.sort(key=lambda v: (v.path, v.line or 0, v.rule))
     return report
+
+
+def violations_of(rule: Rule, changeset: Changeset) -> list[Violation]:
+    """The violations of `rule` in one of its codemods' changesets."""
+    found = []
+    if rule.pending:
+        # Point at the files that are wrong today, not at the ones the fix would create.
+        changes = [c for c in changeset.changes if c.kind != "create"] or changeset.changes
+        found += [
+            Violation(rule.id, c.path, None, f"{rule.message}: {c.reason} (the fix creates this file)")
+            if c.kind == "create"
+            else Violation(rule.id, c.path, c.line, f"{rule.message}: {c.reason}")
+            for c in changes
+        ]
+    found += [
+        Violation(rule.id, f.path, f.line, f"{rule.message}: {f.message}")
+        for f in changeset.findings
+        if any(pattern in f.message for pattern in rule.findings)
+    ]
+    return found
 
 
 def _symlinks(fleet: Fleet) -> list[Violation]:

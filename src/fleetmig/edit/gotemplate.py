@@ -90,8 +90,8 @@ class _Action:
     close: int = 0  # offset just after `}}`
 
 
-def actions(text: str) -> list[_Action]:
-    """The actions of `text` (comments dropped); unclosed `{{` is a TemplateSyntaxError."""
+def actions(text: str, *, comments: bool = False) -> list[_Action]:
+    """The actions of `text` (comments dropped unless asked for); unclosed `{{` is a TemplateSyntaxError."""
     out: list[_Action] = []
     pos = 0
     while True:
@@ -105,7 +105,7 @@ def actions(text: str) -> list[_Action]:
         close = _find_close(text, start, line)
         end = close - 1 if text[close - 2 : close] in (" -", "\t-", "\n-") else close
         body = text[start:end]
-        if not body.strip().startswith("/*"):
+        if comments or not body.strip().startswith("/*"):
             out.append(_Action(start, body, line, open_at, close + 2))
         pos = close + 2
 
@@ -187,6 +187,43 @@ def wrapping_if(text: str) -> Gate | None:
         return None
     condition = found[0].body.strip()[len("if") :].strip()
     return Gate(condition, (found[0].open, found[0].close), (found[-1].open, found[-1].close))
+
+
+# A mapping key at the start of a line: the document it is in is not empty (`render.renders_anything`).
+_KEY_LINE = re.compile(r"\n[A-Za-z_][\w./-]*:[ \t\n]")
+
+
+@functools.lru_cache(maxsize=8192)
+def emits_key_line(text: str, gate: str | None = None) -> bool:
+    """Whether `text`, executed without error, surely outputs a line that starts with a mapping key:
+    literal text outside every block (`if`, `range`, `with`, `define`, `block`) holds one, once the
+    trim markers beside it have taken their whitespace. With `gate`, an `if <gate>` that wraps the
+    whole template counts as taken (up to an `else` of its own). TemplateSyntaxError when the
+    actions do not lex."""
+    found = actions(text, comments=True)
+    wrapper = wrapping_if(text) if gate is not None else None
+    taken = {wrapper.if_span[0], wrapper.end_span[0]} if wrapper is not None and wrapper.condition == gate else set()
+    depth, cursor, trims_next = 0, 0, False
+    for action in found:
+        if depth == 0 and _key_line(text[cursor : action.open], trims_next, action.start == action.open + 3):
+            return True
+        word = action.body.split()[:1]
+        if action.open in taken:
+            pass
+        elif word and word[0] in _OPENERS:
+            depth += 1
+        elif word == ["end"]:
+            depth -= 1
+        elif word == ["else"] and depth == 0:
+            return False  # the rest of the taken gate is its other branch
+        cursor, trims_next = action.close, action.start + len(action.body) == action.close - 3
+    return depth == 0 and _key_line(text[cursor:], trims_next, False)
+
+
+def _key_line(literal: str, trimmed_before: bool, trimmed_after: bool) -> bool:
+    spaces = " \t\r\n"  # what Go's trim markers take
+    literal = literal.lstrip(spaces) if trimmed_before else literal
+    return bool(_KEY_LINE.search(literal.rstrip(spaces) if trimmed_after else literal))
 
 
 def _closing(found: list[_Action]) -> int | None:

@@ -58,6 +58,12 @@ class Codemod(ABC):
     def apply(self, fleet: Fleet) -> Changeset:
         """Every change this codemod would make to `fleet`; never writes."""
 
+    def guard(self, fleet: Fleet) -> Changeset:
+        """What `fleetmig check` reads of this codemod: its pending changes and the findings its
+        rules name (`check.rules`). All of `apply` unless a codemod overrides this to skip work
+        whose only outcome is a finding no rule reports."""
+        return self.apply(fleet)
+
     def plan(self, fleet: Fleet) -> list[Finding]:
         """Read-only findings: the pending changes, then what needs a human."""
         return self.apply(fleet).all_findings()

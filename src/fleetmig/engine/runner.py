@@ -201,9 +201,10 @@ def _touched(reads: Reads, changes: list[dict[str, bool]]) -> bool:
     return any(reads.touched_by(change) for change in changes)
 
 
-def apply_each(fleet: Fleet, codemods: Sequence[type[Codemod]]) -> dict[str, Changeset]:
-    """Each codemod applied to the same fleet (not chained), on every core."""
-    changesets = parallel.map_shared(functools.partial(apply_one, fleet=fleet), codemods)
+def apply_each(fleet: Fleet, codemods: Sequence[type[Codemod]], *, guard: bool = False) -> dict[str, Changeset]:
+    """Each codemod applied to the same fleet (not chained), on every core; with `guard`, only for
+    what `fleetmig check` reads (`Codemod.guard`)."""
+    changesets = parallel.map_shared(functools.partial(apply_one, fleet=fleet, guard=guard), codemods)
     return {cls.id: changeset for cls, changeset in zip(codemods, changesets, strict=True)}
 
 
@@ -211,9 +212,9 @@ def _blocked_by_requirements(run: CodemodRun) -> bool:
     return any(f.message.startswith("skipped: needs") for f in run.changeset.findings)
 
 
-def apply_one(cls: type[Codemod], fleet: Fleet) -> Changeset:
+def apply_one(cls: type[Codemod], fleet: Fleet, *, guard: bool = False) -> Changeset:
     try:
-        return cls().apply(fleet)
+        return cls().guard(fleet) if guard else cls().apply(fleet)
     except EditRefused as refusal:
         # The editor refused a whole-file edit the codemod did not anticipate: report, don't guess.
         changeset = Changeset(cls.id)

@@ -23,7 +23,8 @@ from typing import Any
 import yaml
 
 from fleetmig.cores import cores
-from fleetmig.errors import FleetmigError
+from fleetmig.edit.gotemplate import TemplateSyntaxError, emits_key_line
+from fleetmig.errors import FleetmigError, InputError
 from fleetmig.fleet.components import Release
 from fleetmig.fleet.model import Fleet
 from fleetmig.fleet.rendermemo import RenderMemo
@@ -184,6 +185,62 @@ def renders_anything(rendered: dict[str, str]) -> bool:
     """`bool(manifests(rendered))`, parsing only templates whose text shows no top-level key."""
     texts = [text for template, text in sorted(rendered.items()) if not template.endswith(NOTES)]
     return any(_TOP_LEVEL_KEY.search(text) for text in texts) or any(_documents(text) for text in texts)
+
+
+def surely_renders(fleet: Fleet, release: Release) -> bool:
+    """`renders_anything` of the release's render, known without rendering (False: not known).
+
+    True when the chart has a template that outputs a line starting with a mapping key whatever the
+    values, or inside an `if .Values.enabled` that wraps it and that the release's values pass, so
+    that Helm's render is either refused or not empty. Only for a plain chart: an application chart
+    without dependencies or `.helmignore` (what Helm loads is then exactly its folder), none of whose
+    `define`s could take a template file's name."""
+    chart = release.component.chart_path
+    if chart is None or not fleet.exists(f"{chart}/Chart.yaml") or fleet.exists(f"{chart}/.helmignore"):
+        return False
+    try:
+        meta = fleet.values(f"{chart}/Chart.yaml")
+    except InputError:
+        return False  # Helm refuses it too: the render says so
+    if not isinstance(meta, dict) or meta.get("type", "application") != "application" or meta.get("dependencies"):
+        return False
+    if fleet.files.glob(f"{chart}/charts/**"):
+        return False
+    texts = {}
+    for rel in fleet.files.glob(f"{chart}/templates/**"):
+        try:
+            texts[rel] = fleet.read_bytes(rel).decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    if any(_TEMPLATE_FILE_DEFINE.search(text) for text in texts.values()):
+        return False
+    # Helm renders every file of templates/ but partials (`_*`); NOTES.txt holds no object.
+    rendered = [
+        text for rel, text in texts.items() if not posixpath.basename(rel).startswith("_") and not rel.endswith(NOTES)
+    ]
+    return any(_emits(text, None) for text in rendered) or (
+        _enabled(fleet, release, chart) and any(_emits(text, ".Values.enabled") for text in rendered)
+    )
+
+
+_TEMPLATE_FILE_DEFINE = re.compile(r"define\s+[\"`][^\"`]*templates/")
+
+
+def _emits(text: str, gate: str | None) -> bool:
+    try:
+        return emits_key_line(text, gate)
+    except TemplateSyntaxError:
+        return False
+
+
+def _enabled(fleet: Fleet, release: Release, chart: str) -> bool:
+    """Whether `.Values.enabled` is true in Helm's render: Helm lays the chart's defaults under the
+    values it is given again, so a key those values lack comes back from the defaults."""
+    values = fleet.release_values(release)
+    if "enabled" in values:
+        return values["enabled"] is True
+    defaults = fleet.values(f"{chart}/values.yaml") if fleet.exists(f"{chart}/values.yaml") else None
+    return isinstance(defaults, dict) and defaults.get("enabled") is True
 
 
 def objects_of_kinds(rendered: dict[str, str], kinds: Collection[str]) -> list[Any]:
