@@ -102,16 +102,15 @@ class AmbiguousRootKeys(Codemod):
 
     def _receivers(self, fleet: Fleet) -> dict[str, list[str]]:
         """values file → the charts it is layered into (in release order, once each)."""
-        out: dict[str, list[str]] = {}
+        # An ordered set per file: a globals file reaches every chart, and testing a list for each
+        # release made this quadratic in the fleet.
+        out: dict[str, dict[str, None]] = {}
         for release in fleet.releases:
             chart = release.component.chart_path
-            if chart is None:
-                continue
-            for rel in release.value_files:
-                charts = out.setdefault(rel, [])
-                if chart not in charts:
-                    charts.append(chart)
-        return out
+            if chart is not None:
+                for rel in release.value_files:
+                    out.setdefault(rel, {})[chart] = None
+        return {rel: list(charts) for rel, charts in out.items()}
 
     def _bridge(self, editor: YamlEditor, rel: str, bridge: Bridge, changeset: Changeset) -> str | None:
         value: Any = editor.get((bridge.root,))
