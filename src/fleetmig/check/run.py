@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import git
 
 from fleetmig.check.rules import BY_ID, RULES, Rule
-from fleetmig.engine import Changeset, registry
-from fleetmig.engine.runner import apply_each
+from fleetmig.engine import Changeset, parallel, registry
+from fleetmig.engine.runner import apply_one
 from fleetmig.errors import InputError
 from fleetmig.fleet.files import under
 from fleetmig.fleet.model import Fleet
@@ -52,18 +55,24 @@ def check(fleet: Fleet, *, base: str | None = None, only: list[str] | None = Non
     report = CheckReport(selected_rules(fleet, only))
     found: list[Violation] = []
     codemods = {cls.id: cls for cls in registry.all_codemods()}
-    needed = dict.fromkeys(codemod for rule in report.rules for codemod in rule.codemods)
-    changesets = apply_each(fleet, [codemods[codemod] for codemod in needed], guard=True)
+    needed = list(dict.fromkeys(codemod for rule in report.rules for codemod in rule.codemods))
+    jobs: list[Callable[[], Changeset | list[Violation]]] = [
+        functools.partial(apply_one, codemods[codemod], fleet, guard=True) for codemod in needed
+    ]
+    ids = {rule.id for rule in report.rules}
+    if "symlinked-descriptor" in ids:
+        jobs.append(functools.partial(_symlinks, fleet))
+    if "env-hostname-leak" in ids:
+        jobs.append(functools.partial(_hostnames, fleet))
+    if "vendored-tree-changed" in ids and base is not None:
+        jobs.append(functools.partial(_vendored_since, fleet, base))
+    # The codemods and the rules of this module, shared out to every core.
+    outcomes = parallel.map_shared(operator.call, jobs)
+    changesets = {c: o for c, o in zip(needed, outcomes[: len(needed)], strict=True) if isinstance(o, Changeset)}
     for rule in report.rules:
         for codemod in rule.codemods:
             found += violations_of(rule, changesets[codemod])
-    ids = {rule.id for rule in report.rules}
-    if "symlinked-descriptor" in ids:
-        found += _symlinks(fleet)
-    if "env-hostname-leak" in ids:
-        found += _hostnames(fleet)
-    if "vendored-tree-changed" in ids and base is not None:
-        found += _vendored_since(fleet, base)
+    found += [violation for outcome in outcomes[len(needed) :] if isinstance(outcome, list) for violation in outcome]
     for violation in dict.fromkeys(found):
         reason = _suppression(fleet, violation)
         if reason is None:
@@ -130,6 +139,7 @@ def _hostnames(fleet: Fleet) -> list[Violation]:
     if not domains:
         return []
     pattern = re.compile(r"(?<![\w.-])(?:[a-z0-9-]+\.)+(?:" + "|".join(re.escape(d) for d in sorted(domains)) + r")\b")
+    encoded = [domain.encode() for domain in domains]
     shared = layout.shared_values.rstrip("/") + "/"
     owned = under(*layout.owned_charts)
     out = []
@@ -137,7 +147,10 @@ def _hostnames(fleet: Fleet) -> list[Violation]:
         is_default = rel.startswith(owned) and rel.endswith("/values.yaml")
         if not (rel.startswith(shared) or is_default) or not fleet.exists(rel):
             continue
-        text = fleet.read_bytes(rel).decode("utf-8", errors="replace")
+        data = fleet.read_bytes(rel)
+        if not any(domain in data for domain in encoded):
+            continue  # most files name no domain: spare them the pattern, slow to fail at every offset
+        text = data.decode("utf-8", errors="replace")
         for match in pattern.finditer(text):
             line = text.count("\n", 0, match.start()) + 1
             message = f"{BY_ID['env-hostname-leak'].message}: `{match.group()}`"

@@ -201,13 +201,6 @@ def _touched(reads: Reads, changes: list[dict[str, bool]]) -> bool:
     return any(reads.touched_by(change) for change in changes)
 
 
-def apply_each(fleet: Fleet, codemods: Sequence[type[Codemod]], *, guard: bool = False) -> dict[str, Changeset]:
-    """Each codemod applied to the same fleet (not chained), on every core; with `guard`, only for
-    what `fleetmig check` reads (`Codemod.guard`)."""
-    changesets = parallel.map_shared(functools.partial(apply_one, fleet=fleet, guard=guard), codemods)
-    return {cls.id: changeset for cls, changeset in zip(codemods, changesets, strict=True)}
-
-
 def _blocked_by_requirements(run: CodemodRun) -> bool:
     return any(f.message.startswith("skipped: needs") for f in run.changeset.findings)
 
