@@ -273,10 +273,8 @@ def _string(value: Any) -> str:
 
 def _combine(a: ParamSet, b: ParamSet, appset: AppSet) -> ParamSet:
     if appset.go_template:
-        merged: dict[str, Any] = {}
-        _merge(merged, b.params)
-        _merge(merged, a.params)  # the first generator's parameters win (matrix.go)
-        return ParamSet(merged, a.sources + b.sources)
+        # the first generator's parameters win (matrix.go)
+        return ParamSet(_merged(b.params, a.params), a.sources + b.sources)
     for key in a.params.keys() & b.params.keys():
         if a.params[key] != b.params[key]:
             raise GeneratorError(
@@ -287,9 +285,12 @@ def _combine(a: ParamSet, b: ParamSet, appset: AppSet) -> ParamSet:
     return ParamSet({**a.params, **b.params}, a.sources + b.sources)
 
 
-def _merge(into: dict[str, Any], top: dict[str, Any]) -> None:
-    for key, value in top.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
-        else:
-            into[key] = plain_copy(value)
+def _merged(low: dict[str, Any], high: dict[str, Any]) -> dict[str, Any]:
+    """`high` over `low`, mappings merged key by key. New mappings only where the two meet: the
+    rest is shared with both (parameter sets are read, never changed, and a matrix pairs each
+    element of one generator with every element of the other)."""
+    out = dict(low)
+    for key, value in high.items():
+        below = out.get(key)
+        out[key] = _merged(below, value) if isinstance(value, dict) and isinstance(below, dict) else value
+    return out
