@@ -81,7 +81,10 @@ def _deeper_than(data: Any, limit: int) -> bool:
 
 def coalesce(layers: Iterable[dict[str, Any] | None]) -> dict[str, Any]:
     """Merge values layers lowest first, as Helm does: maps merge key by key, anything else
-    (lists included) is replaced, and a null removes the key from what lower layers set."""
+    (lists included) is replaced, and a null removes the key from what lower layers set.
+
+    The maps are new; lists and scalars are the layers' own (merged values are read, never
+    changed: a caller that changes them copies them first)."""
     merged: dict[str, Any] = {}
     for layer in layers:
         if layer:
@@ -101,7 +104,7 @@ def _merge_into(base: dict[str, Any], top: dict[str, Any]) -> None:
                 below = base[key] = {}
             _merge_into(below, value)
         else:
-            base[key] = plain_copy(value)
+            base[key] = value
 
 
 def plain_copy(data: Any) -> Any:
