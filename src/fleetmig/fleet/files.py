@@ -104,7 +104,9 @@ class FileView:
     def _sorted_files(self) -> list[str]:
         if self._files is None:
             if self._listing is None:
-                self._listing = sorted(_walk(self.root))
+                found, regular = _walk(self.root)
+                self._listing = sorted(found)
+                self._disk_files.update(dict.fromkeys(regular, True))  # `exists` need not stat them
             names = {name for name in self._listing if self._overlay.get(name, b"") is not None}
             names.update(name for name, content in self._overlay.items() if content is not None)
             self._files = sorted(names)
@@ -130,10 +132,12 @@ class FileView:
         return out
 
 
-def _walk(root: Path) -> list[str]:
+def _walk(root: Path) -> tuple[list[str], list[str]]:
     """The files under `root` as `os.walk` finds them (a symlinked folder is not entered, one that
-    cannot be read is skipped), named as strings: a path object per file costs more than the walk."""
-    out: list[str] = []
+    cannot be read is skipped), and which of them are regular files (not links), named as strings:
+    a path object per file costs more than the walk."""
+    names: list[str] = []
+    regular: list[str] = []
     folders = [(str(root), "")]
     while folders:
         folder, prefix = folders.pop()
@@ -148,7 +152,9 @@ def _walk(root: Path) -> list[str]:
             except OSError:
                 is_dir = False
             if not is_dir:
-                out.append(prefix + entry.name)
+                names.append(prefix + entry.name)
+                if entry.is_file(follow_symlinks=False):
+                    regular.append(prefix + entry.name)
             elif not entry.is_symlink() and entry.name not in _SKIP_DIRS:
                 folders.append((entry.path, f"{prefix}{entry.name}/"))
-    return out
+    return names, regular
