@@ -8,6 +8,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fleetmig.fleet import reads
 from fleetmig.fleet.files import FileView
 
 NOTHING_ON_DISK = Path("/nonexistent")  # every file comes from the overlay
@@ -42,3 +43,13 @@ def test_a_folders_double_star_is_everything_below_it() -> None:
     assert view.glob("c/templates/**") == ["c/templates/a.yaml", "c/templates/x/b.tpl"]
     assert view.glob("c/t**") == []
     assert view.glob("**") == ["c/templates/a.yaml", "c/templates/x/b.tpl", "c/v.yaml"]
+
+
+@given(_paths, st.lists(_patterns, min_size=1, max_size=3))
+def test_a_listing_read_is_touched_by_what_its_globs_match(paths: list[str], patterns: list[str]) -> None:
+    seen = reads.Reads()
+    for pattern in patterns:
+        seen.listing(pattern)
+    for path in paths:
+        expected = any(_matches(pattern.split("/"), path.split("/")) for pattern in patterns)
+        assert seen.touched_by({path: True}) == expected

@@ -21,8 +21,8 @@ class Reads:
 
     def __init__(self) -> None:
         self.paths: set[str] = set()
-        self._listings: dict[str, dict[str, re.Pattern[str]]] = {}
-        self._contents: dict[str, dict[str, re.Pattern[str]]] = {}
+        self._listings: dict[str, dict[str, re.Pattern[str] | None]] = {}
+        self._contents: dict[str, dict[str, re.Pattern[str] | None]] = {}
 
     def listing(self, pattern: str) -> None:
         _bucket(self._listings, pattern)
@@ -69,27 +69,35 @@ def contents(pattern: str) -> None:
 _WILDCARD = re.compile(r"[*?\[]")
 
 
+@lru_cache(maxsize=16384)  # asked again for every glob a codemod reads
 def literal_prefix(pattern: str) -> str:
     """What every path a glob matches starts with: the pattern up to its first wildcard."""
     return _WILDCARD.split(pattern, maxsplit=1)[0]
 
 
-def _bucket(buckets: dict[str, dict[str, re.Pattern[str]]], pattern: str) -> None:
+def _bucket(buckets: dict[str, dict[str, re.Pattern[str] | None]], pattern: str) -> None:
     literal = literal_prefix(pattern)
     folder = literal[: literal.rfind("/") + 1]
-    patterns = buckets.setdefault(folder, {})
-    if pattern not in patterns:
-        patterns[pattern] = glob_regex(pattern)
+    # Compiled when a changed path is first tested against it: most reads are never tested, and a
+    # large fleet's codemods read thousands of distinct globs (a few per chart).
+    buckets.setdefault(folder, {}).setdefault(pattern, None)
 
 
-def _matches(buckets: dict[str, dict[str, re.Pattern[str]]], rel: str) -> bool:
+def _matches(buckets: dict[str, dict[str, re.Pattern[str] | None]], rel: str) -> bool:
     if not buckets:
         return False
     folder = 0
     while True:
-        for regex in buckets.get(rel[:folder], {}).values():
-            if regex.match(rel):
-                return True
+        bucket = buckets.get(rel[:folder])
+        if bucket:
+            everything = rel[:folder] + "**"  # a folder's `**`: every path in this bucket's folder
+            for pattern, regex in bucket.items():
+                if pattern == everything:
+                    return True
+                if regex is None:
+                    regex = bucket[pattern] = glob_regex(pattern)
+                if regex.match(rel):
+                    return True
         folder = rel.find("/", folder) + 1
         if folder == 0:
             return False
