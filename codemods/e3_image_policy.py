@@ -52,8 +52,10 @@ class ImagePolicy(Codemod):
     def apply(self, fleet: Fleet) -> Changeset:
         changeset = self.changeset()
         seen: set[tuple[str, tuple[str, ...]]] = set()
+        # A layer's image blocks, found once: globals and shared files are layered into many releases.
+        blocks: dict[str, list[tuple[str, ...]]] = {}
         for release in fleet.releases:
-            self._digest_pairing(fleet, release, seen, changeset)
+            self._digest_pairing(fleet, release, seen, blocks, changeset)
             self._policy(fleet, release, seen, changeset)
         return changeset
 
@@ -93,7 +95,12 @@ class ImagePolicy(Codemod):
             )
 
     def _digest_pairing(
-        self, fleet: Fleet, release: Release, seen: set[tuple[str, tuple[str, ...]]], changeset: Changeset
+        self,
+        fleet: Fleet,
+        release: Release,
+        seen: set[tuple[str, tuple[str, ...]]],
+        blocks: dict[str, list[tuple[str, ...]]],
+        changeset: Changeset,
     ) -> None:
         files = [f for f in release.value_files if fleet.exists(f)]
         defaults = f"{release.component.chart_path}/values.yaml"
@@ -103,7 +110,9 @@ class ImagePolicy(Codemod):
             if index == 0 or not isinstance(data, dict):
                 continue
             lower: dict[str, Any] | None = None
-            for path in _image_blocks(data):
+            if rel not in blocks:
+                blocks[rel] = _image_blocks(data)
+            for path in blocks[rel]:
                 block = lookup(data, path)
                 if "repository" not in block or "digest" in block or (rel, path) in seen:
                     continue
