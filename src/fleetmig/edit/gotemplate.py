@@ -207,10 +207,8 @@ def emits_key_line(text: str, gate: str | None = None) -> bool:
     for action in found:
         if depth == 0 and _key_line(text[cursor : action.open], trims_next, action.start == action.open + 3):
             return True
-        word = action.body.split()[:1]
-        if action.open in taken:
-            pass
-        elif word and word[0] in _OPENERS:
+        word = action.body.split()[:1] if action.open not in taken else []
+        if word and word[0] in _OPENERS:
             depth += 1
         elif word == ["end"]:
             depth -= 1
