@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from collections.abc import Callable, Mapping
@@ -502,6 +503,11 @@ _STREAMS = (sys.stdout, sys.stderr)
 def main() -> None:
     global _STREAMS
     _STREAMS = (sys.stdout, sys.stderr)
+    # A run builds a heap that lives until it ends (parsed files, renders, proofs) and frees nearly
+    # all its garbage by reference counting. A full collection walks that whole heap for little, so
+    # it comes ten times less often: `plan all` on 4,000 components spent 5.4 s in 33 of them.
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, 100)
     try:
         _main()
     finally:  # the redacting streams _fleet installed hold the last partial line
