@@ -1,4 +1,5 @@
-"""FileView.glob against a plain reading of its globs: `**` spans folders, `*` and `?` do not."""
+"""FileView against plain readings: its globs (`**` spans folders, `*` and `?` do not), the reads a
+glob notes, and views derived change by change."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fleetmig.fleet import files as files_module
 from fleetmig.fleet import reads
 from fleetmig.fleet.files import FileView
 
@@ -53,3 +55,31 @@ def test_a_listing_read_is_touched_by_what_its_globs_match(paths: list[str], pat
     for path in paths:
         expected = any(_matches(pattern.split("/"), path.split("/")) for pattern in patterns)
         assert seen.touched_by({path: True}) == expected
+
+
+_change = st.tuples(st.lists(_segment, min_size=1, max_size=3).map("/".join), st.sampled_from([b"", b"x", None]))
+
+
+@given(_paths, st.lists(st.lists(_change, max_size=4), max_size=8), st.integers(min_value=0, max_value=4))
+def test_a_derived_view_reads_as_one_made_with_every_change(
+    paths: list[str], steps: list[list[tuple[str, bytes | None]]], fold_at: int
+) -> None:
+    files = sorted({p for p in paths if not any(other.startswith(p + "/") for other in paths)})
+    original = files_module._FOLD_AT
+    files_module._FOLD_AT = fold_at  # fold pending changes into a new base often, as a long run does
+    try:
+        view = FileView(NOTHING_ON_DISK, dict.fromkeys(files, b"disk"))
+        view.files()  # derived views then patch the listing instead of building it
+        merged: dict[str, bytes | None] = dict.fromkeys(files, b"disk")
+        for step in steps:
+            view = view.with_contents(dict(step))
+            merged.update(step)
+    finally:
+        files_module._FOLD_AT = original
+    fresh = FileView(NOTHING_ON_DISK, merged)
+    assert view.files() == fresh.files()
+    for rel in merged:
+        assert view.exists(rel) == fresh.exists(rel)
+        if fresh.exists(rel):
+            assert view.read_bytes(rel) == fresh.read_bytes(rel)
+    assert view.glob("**") == fresh.glob("**")

@@ -23,38 +23,65 @@ def under(*folders: str) -> tuple[str, ...]:
     return tuple(folder.rstrip("/") + "/" for folder in folders)
 
 
+class _OnDisk:
+    """No pending content: the file is as the disk has it."""
+
+
+_ON_DISK = _OnDisk()
+_FOLD_AT = 256  # pending changes a view copies before it folds them into a new base
+
+
 class FileView:
     """The fleet's files: the disk under `root`, overlaid with pending contents (None = deleted)."""
 
     def __init__(self, root: Path, overlay: Mapping[str, bytes | None] | None = None) -> None:
         self.root = root
-        self._overlay: dict[str, bytes | None] = dict(overlay or {})
+        # Pending contents in two levels: a derived view shares its parent's `_base` and copies only
+        # `_top`, what changed since the base was last folded in. Codemods derive a view for every
+        # candidate they prove, and copying every pending file each time made that quadratic.
+        self._base: dict[str, bytes | None] = dict(overlay or {})
+        self._top: dict[str, bytes | None] = {}
         self._disk_cache: dict[str, bytes] = {}
         self._disk_files: dict[str, bool] = {}  # is_file() answers: the disk does not change during a run
         self._listing: list[str] | None = None
         self._files: list[str] | None = None  # listing with the overlay applied
 
     def with_contents(self, contents: Mapping[str, bytes | None]) -> FileView:
-        view = FileView(self.root, {**self._overlay, **contents})
+        view = FileView(self.root)
         view._disk_cache = self._disk_cache  # the disk does not change during a run
         view._disk_files = self._disk_files
         view._listing = self._listing
-        if self._files is not None:  # a few files changed: the listing is patched, not rebuilt
-            names = self._files.copy()
+        top = {**self._top, **contents}
+        if len(top) > _FOLD_AT:
+            view._base = {**self._base, **top}
+        else:
+            view._base, view._top = self._base, top
+        if self._files is not None:
+            # Edits leave the listing as it is (and shared); creations and deletions patch a copy.
+            names = self._files
             for rel, content in contents.items():
                 index = bisect.bisect_left(names, rel)
                 present = index < len(names) and names[index] == rel
-                if content is None and present:
+                if present == (content is not None):
+                    continue
+                if names is self._files:
+                    names = names.copy()
+                if present:
                     del names[index]
-                elif content is not None and not present:
+                else:
                     names.insert(index, rel)
             view._files = names
         return view
 
+    def _pending(self, rel: str) -> bytes | _OnDisk | None:
+        top = self._top
+        return top[rel] if rel in top else self._base.get(rel, _ON_DISK)
+
     def exists(self, rel: str) -> bool:
         reads.path(rel)
-        if rel in self._overlay:
-            return self._overlay[rel] is not None
+        content = self._pending(rel)
+        if not isinstance(content, _OnDisk):
+            return content is not None
         known = self._disk_files.get(rel)
         if known is None:
             known = self._disk_files[rel] = (self.root / rel).is_file()
@@ -63,12 +90,12 @@ class FileView:
     def is_dir(self, rel: str) -> bool:
         reads.path(rel)
         reads.listing(rel.rstrip("/") + "/**")
-        return rel not in self._overlay and (self.root / rel).is_dir()
+        return isinstance(self._pending(rel), _OnDisk) and (self.root / rel).is_dir()
 
     def read_bytes(self, rel: str) -> bytes:
         reads.path(rel)
-        if rel in self._overlay:
-            content = self._overlay[rel]
+        content = self._pending(rel)
+        if not isinstance(content, _OnDisk):
             if content is None:
                 raise InputError("file was deleted by an earlier codemod in this run", rel)
             return content
@@ -91,7 +118,7 @@ class FileView:
         """What the symlink at `rel` points to, as written in the link; None when it is not one
         (a path with pending content is a regular file by then)."""
         reads.path(rel)
-        if rel in self._overlay:
+        if not isinstance(self._pending(rel), _OnDisk):
             return None
         path = self.root / rel
         return os.readlink(path) if path.is_symlink() else None
@@ -107,8 +134,9 @@ class FileView:
                 found, regular = _walk(self.root)
                 self._listing = sorted(found)
                 self._disk_files.update(dict.fromkeys(regular, True))  # `exists` need not stat them
-            names = {name for name in self._listing if self._overlay.get(name, b"") is not None}
-            names.update(name for name, content in self._overlay.items() if content is not None)
+            overlay = {**self._base, **self._top}
+            names = {name for name in self._listing if overlay.get(name, b"") is not None}
+            names.update(name for name, content in overlay.items() if content is not None)
             self._files = sorted(names)
         return self._files
 
