@@ -182,8 +182,8 @@ class LocalDisables(Codemod):
 
 
 def _local_layer(fleet: Fleet, release: Release) -> str:
-    env_values = fleet.policy.layout.env_values.rstrip("/")
-    return f"{env_values}/{release.env}/{release.component.domain}/{release.component.name}.yaml"
+    assert release.env is not None  # c3 reads only releases of an environment
+    return fleet.policy.layout.env_values_for(release.env, release.component.domain, release.component.name)
 
 
 def _may_violate(fleet: Fleet, release: Release, off: set[str], vendored: str) -> bool:

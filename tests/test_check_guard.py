@@ -93,8 +93,7 @@ def test_the_enabled_gate_is_taken_only_where_helm_takes_it(fleets: dict[str, Pa
     layout = fleet.policy.layout
 
     def local_layer(release: Release) -> str:  # where c3 writes `enabled: false`
-        domain, name = release.component.domain, release.component.name
-        return f"{layout.env_values.rstrip('/')}/{release.env}/{domain}/{name}.yaml"
+        return layout.env_values_for(str(release.env), release.component.domain, release.component.name)
 
     release = next(
         r

@@ -318,7 +318,7 @@ class Fleet:
                     layout.env_globals_for(entry.env),
                     *([f"{profiles}/{entry.node_profile}.yaml"] if entry.node_profile else []),
                     f"{layout.shared_values}/{component.domain}/{component.name}.yaml",
-                    f"{layout.env_values}/{entry.env}/{component.domain}/{component.name}.yaml",
+                    layout.env_values_for(entry.env, component.domain, component.name),
                     *(v.replace("{{ .env }}", entry.env) for v in component.extra_value_files),
                 ]
                 out.append(Release(component, entry.env, entry.cluster_type, tuple(files)))

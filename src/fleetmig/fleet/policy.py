@@ -149,6 +149,10 @@ class Layout:
         _check_path_name(env, "environment")
         return self.env_globals.replace(ENV_PLACEHOLDER, env)
 
+    def env_values_for(self, env: str, domain: str | None, name: str) -> str:
+        """A component's values file for one environment, e.g. `.../env/local/apps/apps-graph.yaml`."""
+        return f"{self.env_values.rstrip('/')}/{env}/{domain}/{name}.yaml"
+
     def as_mapping(self) -> Mapping[str, str | tuple[str, ...]]:
         """The layout keyed as in fleetmig.yaml (camelCase), in the documented order."""
         return MappingProxyType({key: getattr(self, name) for key, name in LAYOUT_FIELDS.items()})
