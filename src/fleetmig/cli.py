@@ -172,10 +172,7 @@ def apply(
 ) -> None:
     """Apply codemods in order; every file is replaced atomically, or none is."""
     from fleetmig.engine.diff import records, unified_all
-    from fleetmig.engine.writer import undo
-    from fleetmig.report import verify as verify_report
     from fleetmig.report.diff import print_diff
-    from fleetmig.verify.run import verify as run_verify
 
     codemods = registry.select(target)
     write = not (dry_run or check)
@@ -198,6 +195,10 @@ def apply(
     if check and result.pending:
         raise typer.Exit(1)
     if verify_after and write and result.pending:
+        from fleetmig.engine.writer import undo
+        from fleetmig.report import verify as verify_report
+        from fleetmig.verify.run import verify as run_verify
+
         report = run_verify(repo, "HEAD")
         if not report.ok:
             undo(repo, result.changes)
@@ -227,11 +228,11 @@ def verify_all(
     format: Annotated[PlanFormat, typer.Option("--format", help="Output format.")] = PlanFormat.table,
 ) -> None:
     """Render every release the change touches on both sides, check waves and schemas; exit 1 on problems."""
+    if ctx.invoked_subcommand is not None:
+        return
     from fleetmig.report import verify as verify_report
     from fleetmig.verify.run import verify as run_verify
 
-    if ctx.invoked_subcommand is not None:
-        return
     _fleet(repo)
     report = run_verify(repo, base, render=render, check_waves=check_waves, schemas=schemas, crds=crds)
     _emit(
@@ -298,14 +299,14 @@ def check(
     Rules are enabled per phase by `enforce:` in fleetmig.yaml (default: every phase). Suppress one
     occurrence with `# fleetmig: ignore[<rule>] because <reason>` on its line or the line above.
     """
-    from fleetmig.check.run import check as run_check
-    from fleetmig.report import check as check_report
-
     if context.invoked_subcommand is not None:
         return
     if list_rules:
         sys.stdout.write("".join(f"{r.id}\t{r.phase}\t{r.message}\n" for r in check_rules.RULES))
         return
+    from fleetmig.check.run import check as run_check
+    from fleetmig.report import check as check_report
+
     only = [name.strip() for value in rules or [] for name in value.split(",") if name.strip()]
     report = run_check(_fleet(repo), base=base, only=only or None)
     output = {
