@@ -88,7 +88,7 @@ def fleet_at(root: Path, revision: str) -> Iterator[Fleet]:
 
 def compare(base: Fleet, head: Fleet) -> RenderReport:
     report = RenderReport()
-    changed = _changed_paths(base, head)
+    changed = changed_paths(base, head)
     old = {r.label: r for r in base.releases if r.component.chart_path}
     new = {r.label: r for r in head.releases if r.component.chart_path}
     work: list[tuple[str, Release | None, Release | None]] = []
@@ -102,7 +102,7 @@ def compare(base: Fleet, head: Fleet) -> RenderReport:
         if (
             before is not None
             and after is not None
-            and not (_inputs(base, before) & changed or _inputs(head, after) & changed)
+            and not (release_inputs(base, before) & changed or release_inputs(head, after) & changed)
         ):
             report.unaffected += 1
             continue
@@ -172,7 +172,8 @@ def _differences(
     return sorted(out, key=lambda d: (d.declared_by is not None, d.key))
 
 
-def _inputs(fleet: Fleet, release: Release) -> set[str]:
+def release_inputs(fleet: Fleet, release: Release) -> set[str]:
+    """The files a release's render reads: descriptor, layered values, chart and `file://` dependencies."""
     chart = release.component.chart_path or ""
     paths = {release.component.path, *release.value_files}
     folders = [chart]
@@ -186,7 +187,8 @@ def _inputs(fleet: Fleet, release: Release) -> set[str]:
     return paths
 
 
-def _changed_paths(base: Fleet, head: Fleet) -> set[str]:
+def changed_paths(base: Fleet, head: Fleet) -> set[str]:
+    """The files created, deleted or changed between the two fleets."""
     names = set(base.files.files()) | set(head.files.files())
     return {
         rel
