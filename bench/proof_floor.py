@@ -50,18 +50,17 @@ from fleetmig.errors import InputError
 from fleetmig.fleet.components import Release
 from fleetmig.fleet.model import Fleet
 from fleetmig.fleet.render import NOTES, RenderFailed, render_release
-from fleetmig.verify.renders import changed_paths, release_inputs
+from fleetmig.verify.renders import changed_paths, charted_releases, inputs_changed
 
 TARGETS = {"plan all": 2.0, "apply all": 8.0}
 
 
 def touched_releases(base: Fleet, head: Fleet, changed: set[str]) -> list[tuple[Release, Release]]:
-    old = {r.label: r for r in base.releases if r.component.chart_path}
-    new = {r.label: r for r in head.releases if r.component.chart_path}
+    old, new = charted_releases(base), charted_releases(head)
     return [
         (old[label], new[label])
         for label in sorted(old.keys() & new.keys())
-        if release_inputs(base, old[label]) & changed or release_inputs(head, new[label]) & changed
+        if inputs_changed(base, old[label], head, new[label], changed)
     ]
 
 

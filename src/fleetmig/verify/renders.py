@@ -89,8 +89,7 @@ def fleet_at(root: Path, revision: str) -> Iterator[Fleet]:
 def compare(base: Fleet, head: Fleet) -> RenderReport:
     report = RenderReport()
     changed = changed_paths(base, head)
-    old = {r.label: r for r in base.releases if r.component.chart_path}
-    new = {r.label: r for r in head.releases if r.component.chart_path}
+    old, new = charted_releases(base), charted_releases(head)
     work: list[tuple[str, Release | None, Release | None]] = []
     for label in sorted(old.keys() | new.keys()):
         before, after = old.get(label), new.get(label)
@@ -99,11 +98,7 @@ def compare(base: Fleet, head: Fleet) -> RenderReport:
             if reason:
                 report.declared_releases.append(f"{label}: no longer generated ({reason}; b1-local-allowlist)")
                 continue
-        if (
-            before is not None
-            and after is not None
-            and not (release_inputs(base, before) & changed or release_inputs(head, after) & changed)
-        ):
+        if before is not None and after is not None and not inputs_changed(base, before, head, after, changed):
             report.unaffected += 1
             continue
         work.append((label, before, after))
@@ -172,8 +167,18 @@ def _differences(
     return sorted(out, key=lambda d: (d.declared_by is not None, d.key))
 
 
-def release_inputs(fleet: Fleet, release: Release) -> set[str]:
-    """The files a release's render reads: descriptor, layered values, chart and `file://` dependencies."""
+def charted_releases(fleet: Fleet) -> dict[str, Release]:
+    """The releases that deploy a chart, by label."""
+    return {r.label: r for r in fleet.releases if r.component.chart_path}
+
+
+def inputs_changed(base: Fleet, before: Release, head: Fleet, after: Release, changed: set[str]) -> bool:
+    """Whether `changed` holds a file the release renders from, on either side: its descriptor, a
+    values file it layers, a file of its chart or of a `file://` dependency."""
+    return bool(_inputs(base, before) & changed or _inputs(head, after) & changed)
+
+
+def _inputs(fleet: Fleet, release: Release) -> set[str]:
     chart = release.component.chart_path or ""
     paths = {release.component.path, *release.value_files}
     folders = [chart]
