@@ -61,13 +61,13 @@ def _copy_component(root: Path, template: Path, number: int, policy: dict[str, o
         """The copy's descriptor: its own name and its own copy of an owned chart. Vendored trees are
         not copied (a copy deploys the same vendored chart), so their paths stay."""
         lines = []
+        owned = chart.group(1) if chart is not None else None
         for line in text.splitlines(keepends=True):
-            if THIRD_PARTY in line:
-                pass
-            elif chart is not None and line.strip().startswith("path:") and chart.group(1) in line:
-                line = line.replace(chart.group(1), chart.group(1) + suffix)
-            else:
-                line = line.replace(name, new_name)
+            if THIRD_PARTY not in line:
+                if owned is not None and line.strip().startswith("path:") and owned in line:
+                    line = line.replace(owned, owned + suffix)
+                else:
+                    line = line.replace(name, new_name)
             lines.append(line)
         return "".join(lines)
 
